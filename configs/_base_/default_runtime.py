@@ -1,0 +1,28 @@
+# Runtime shared by every config: the plugin import, mmseg scope, hooks, logging, DDP on CPU and GPU.
+default_scope = 'mmseg'
+custom_imports = dict(imports=['mmseg_uda'], allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # nccl on GPUs; tools/train.py switches to gloo when CUDA is unavailable.
+    dist_cfg=dict(backend='nccl'),
+)
+# Drops DDP's device_ids for CPU modules (gloo); identical to MMDistributedDataParallel on CUDA.
+model_wrapper_cfg = dict(type='DeviceAgnosticDDP', broadcast_buffers=False,
+                         find_unused_parameters=False)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0)
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4000, max_keep_ckpts=1,
+                    save_best='mIoU', rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+tta_model = dict(type='SegTTAModel')

@@ -1,0 +1,58 @@
+"""Input checks shared by our datasets and the UDA data layer: fail early, name the path at fault."""
+import os
+import os.path as osp
+
+
+def _has_file(folder, suffix):
+    for _, _, files in os.walk(folder):
+        if any(f.endswith(suffix) for f in files):
+            return True
+    return False
+
+
+def check_image_folder(dataset):
+    """Check, before an mmseg dataset scans its files, that its root and image folder hold images.
+
+    Raises:
+        FileNotFoundError: ``data_root`` or the image folder does not exist.
+        ValueError: no image with the dataset's suffix (mmseg would fail with an unrelated message).
+    """
+    name = type(dataset).__name__
+    if dataset.data_root and not osp.isdir(dataset.data_root):
+        raise FileNotFoundError(f'{name}: data_root {dataset.data_root} does not exist')
+    if dataset.ann_file:
+        if not osp.isfile(dataset.ann_file):
+            raise FileNotFoundError(f'{name}: ann_file {dataset.ann_file} does not exist')
+        return
+    img_dir = dataset.data_prefix.get('img_path', '') or dataset.data_root or '.'
+    if not osp.isdir(img_dir):
+        raise FileNotFoundError(f'{name}: image folder {img_dir} does not exist')
+    suffix = getattr(dataset, 'img_suffix', '')
+    if not _has_file(img_dir, suffix):
+        raise ValueError(f'{name}: no images found in {img_dir} with suffix {suffix!r}')
+
+
+def check_labels(dataset, require_labels=None):
+    """Check that every image of a built dataset has its label file.
+
+    Args:
+        dataset (BaseSegDataset): fully initialised dataset.
+        require_labels (bool, optional): True: every sample must have a seg map; False: skip the
+            check (unlabelled target data); None: check the seg maps the dataset lists.
+    """
+    name = type(dataset).__name__
+    if len(dataset) == 0:
+        raise ValueError(f'{name}: the dataset is empty (data_root={dataset.data_root!r}, '
+                         f'data_prefix={dataset.data_prefix})')
+    if require_labels is False:
+        return
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        seg_map = info.get('seg_map_path')
+        if seg_map is None:
+            if require_labels:
+                raise ValueError(f'{name}: labels are required but data_prefix has no seg_map_path '
+                                 f'(data_root={dataset.data_root!r})')
+            return
+        if not osp.isfile(seg_map):
+            raise FileNotFoundError(f'{name}: image {info["img_path"]} has no label file {seg_map}')

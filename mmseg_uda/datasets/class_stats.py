@@ -1,0 +1,115 @@
+"""Per-image class pixel counts ("sample class statistics"), the input of rare-class sampling.
+
+The statistics file is JSON::
+
+    {"version": 1, "ignore_index": 255,
+     "samples": [{"file": "<seg map path relative to the stats file's folder>",
+                  "counts": {"<class id>": <pixels>, ...}}, ...]}
+
+Only classes with at least one pixel are listed; the ignore index never is. DAFormer's
+``sample_class_stats.json`` (a list of ``{"file": <abs path>, "<class id>": <pixels>}``) is read too.
+The converters in ``tools/dataset_converters`` write this file while they convert; for any other mmseg
+dataset :func:`compute_sample_class_stats` builds it (``tools/dataset_converters/rcs_stats.py``, or
+:class:`UDADataset` on first use).
+"""
+import json
+import os
+import os.path as osp
+
+import numpy as np
+
+STATS_FILENAME = 'sample_class_stats.json'
+
+
+def count_label_pixels(label, ignore_index=255):
+    """Pixel count of every class present in a label map.
+
+    Args:
+        label (np.ndarray): integer label map (H, W).
+        ignore_index (int): label value that is not counted.
+
+    Returns:
+        dict[int, int]: class id -> number of pixels, only for classes with pixels.
+    """
+    values, counts = np.unique(np.asarray(label), return_counts=True)
+    return {int(v): int(n) for v, n in zip(values, counts) if v != ignore_index}
+
+
+def save_sample_class_stats(path, samples, ignore_index=255):
+    """Write statistics atomically.
+
+    Args:
+        path (str): output JSON file.
+        samples (list[tuple[str, dict[int, int]]]): (seg map path, counts) per image. Absolute paths are
+            stored relative to the JSON file's folder, so the data root can move.
+    """
+    root = osp.dirname(osp.abspath(path))
+    entries = []
+    for file, counts in samples:
+        rel = osp.relpath(osp.abspath(file), root) if osp.isabs(file) else file
+        entries.append(dict(file=rel, counts={str(c): int(n) for c, n in sorted(counts.items())}))
+    os.makedirs(root, exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(dict(version=1, ignore_index=ignore_index, samples=entries), f)
+    os.replace(tmp, path)
+
+
+def load_sample_class_stats(path):
+    """Read statistics written by :func:`save_sample_class_stats` (or DAFormer's format).
+
+    Returns:
+        dict[str, dict[int, int]]: absolute, normalised seg map path -> class counts.
+    """
+    with open(path) as f:
+        try:
+            data = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f'class statistics file {path} is not valid JSON: {e}') from e
+    root = osp.dirname(osp.abspath(path))
+    stats = {}
+    if isinstance(data, list):  # DAFormer: [{"file": path, "<class>": n, ...}]
+        for entry in data:
+            entry = dict(entry)
+            file = entry.pop('file')
+            stats[osp.normpath(osp.join(root, file))] = {int(c): int(n) for c, n in entry.items()}
+        return stats
+    if not isinstance(data, dict) or 'samples' not in data:
+        raise ValueError(f'class statistics file {path} has no "samples" list')
+    for entry in data['samples']:
+        stats[osp.normpath(osp.join(root, entry['file']))] = {
+            int(c): int(n) for c, n in entry['counts'].items()}
+    return stats
+
+
+def _count_one(args):
+    info, ignore_index = args
+    from mmseg.datasets.transforms import LoadAnnotations
+
+    # mmseg's own loader, so label_map / reduce_zero_label are applied exactly as in training.
+    results = LoadAnnotations()(dict(info, seg_fields=[]))
+    return info['seg_map_path'], count_label_pixels(results['gt_seg_map'], ignore_index)
+
+
+def compute_sample_class_stats(dataset, nproc=1, ignore_index=255):
+    """Class pixel counts of every labelled image of an mmseg dataset (after its label mapping).
+
+    Args:
+        dataset (BaseSegDataset): a built, fully initialised mmseg dataset with ``seg_map_path``.
+        nproc (int): worker processes; a progress bar is shown.
+
+    Returns:
+        list[tuple[str, dict[int, int]]]: (seg map path, counts), in dataset order.
+    """
+    from mmengine.utils import track_parallel_progress, track_progress
+    tasks = []
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        if not info.get('seg_map_path'):
+            raise ValueError(f'{type(dataset).__name__} sample {idx} ({info.get("img_path")}) has no '
+                             'seg_map_path: class statistics need a labelled dataset')
+        keys = ('seg_map_path', 'label_map', 'reduce_zero_label')
+        tasks.append(({k: info.get(k) for k in keys}, ignore_index))
+    if nproc > 1:
+        return track_parallel_progress(_count_one, tasks, nproc)
+    return track_progress(_count_one, tasks)

@@ -1,0 +1,3 @@
+from .validate import ValidateSegLabel
+
+__all__ = ['ValidateSegLabel']

@@ -1,0 +1,33 @@
+import torch.distributed as torch_dist
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class DeviceAgnosticDDP(MMDistributedDataParallel):
+    """``MMDistributedDataParallel`` that also runs on CPU (gloo).
+
+    mmengine's Runner always passes ``device_ids=[LOCAL_RANK]``, which torch's DDP rejects for CPU
+    modules. For a module on CPU they are dropped; on CUDA nothing changes. Select it with
+    ``model_wrapper_cfg = dict(type='DeviceAgnosticDDP')`` (ignored in non-distributed runs).
+    """
+
+    def __init__(self, module, **kwargs):
+        if next(module.parameters()).device.type == 'cpu':
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        super().__init__(module=module, **kwargs)
+
+
+def init_cpu_distributed(launcher, backend='gloo'):
+    """Start the process group for a ``torchrun`` launch on a machine without CUDA.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` unconditionally, which fails without
+    CUDA; the Runner skips it when the group already exists. On CPU only gloo works, whatever the
+    config says. Returns True if a group was started here.
+    """
+    import torch
+    if launcher != 'pytorch' or torch.cuda.is_available() or torch_dist.is_initialized():
+        return False
+    torch_dist.init_process_group(backend='gloo' if backend == 'nccl' else backend)
+    return True

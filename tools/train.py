@@ -1,0 +1,44 @@
+"""Train a segmentor: ``python tools/train.py CONFIG [--work-dir D] [--resume] [--amp] ...``."""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from any folder
+
+import mmseg_uda  # noqa: E402,F401  (compatibility fixes before mmseg loads)
+import torch  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmseg_uda.engine import add_common_args, init_cpu_distributed, load_config  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--resume', action='store_true',
+                        help='resume from the latest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision training')
+    add_common_args(parser)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args)
+    if args.amp:
+        # mmengine's AmpOptimWrapper needs a GPU; on CPU we autocast to bfloat16.
+        cfg.optim_wrapper.type = 'AmpOptimWrapper' if torch.cuda.is_available() \
+            else 'CPUAmpOptimWrapper'
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    cfg.resume = args.resume
+    init_cpu_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend'))
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
