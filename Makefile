@@ -17,6 +17,13 @@ $(VENV)/.installed: requirements/cpu.txt setup.py
 
 demo: install
 	$(PY) tools/train.py $(DEMO) --work-dir work_dirs/demo
+	@for d in source target; do \
+	  $(PY) tools/test.py $(DEMO) work_dirs/demo/iter_300.pth --work-dir work_dirs/demo/test_$$d \
+	    --cfg-options test_dataloader.dataset.domain=$$d > work_dirs/demo/test_$$d.log 2>&1 || \
+	    { tail -20 work_dirs/demo/test_$$d.log; exit 1; }; \
+	done
+	@echo "source-only model, toy_shift val mIoU:"; for d in source target; do \
+	  printf '  %-6s %s\n' $$d "$$(grep -o 'mIoU: [0-9.]*' work_dirs/demo/test_$$d.log | tail -1)"; done
 
 test: install
 	$(PY) -m pytest -q tests

@@ -116,6 +116,7 @@ def _generate(barrier, root):
     generate_toy_shift(root, **dict(SMALL, num_train=6, num_val=2))
 
 
+@pytest.mark.skipif('fork' not in mp.get_all_start_methods(), reason='needs fork')
 def test_concurrent_generation(tmp_path):
     root, ctx = str(tmp_path / 'toy'), mp.get_context('fork')
     barrier = ctx.Barrier(2)

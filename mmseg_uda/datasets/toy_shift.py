@@ -215,7 +215,8 @@ def generate_toy_shift(root, num_train=200, num_val=50, size=(128, 256), seed=0)
     """Generate the toy_shift dataset under ``root`` (idempotent, safe under concurrency).
 
     Does nothing if ``root`` already holds a dataset generated with the same arguments; raises
-    ``ValueError`` if it holds one generated with other arguments. Returns ``root``.
+    ``ValueError`` if it holds one generated with other arguments and ``FileExistsError`` if it is
+    a non-empty folder without marker. Returns ``root`` as an absolute path.
     """
     expected = dict(version=TOY_SHIFT_VERSION, num_train=int(num_train), num_val=int(num_val),
                     size=[int(s) for s in size], seed=int(seed))
