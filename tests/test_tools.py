@@ -81,18 +81,22 @@ def test_train_resume_test(toy_root, tmp_path):
 def test_amp_on_cpu(toy_root, tmp_path):
     out = run([sys.executable, osp.join(REPO, 'tools', 'train.py'), DEMO, '--amp',
                '--work-dir', str(tmp_path / 'amp')] + tiny_options(toy_root, 2), cwd=str(tmp_path))
-    assert 'Iter(train) [2/2]' in out
+    assert "type='CPUAmpOptimWrapper'" in out and 'Iter(train) [2/2]' in out
     loss = float(re.findall(r'decode.loss_ce: ([\d.]+)', out)[-1])
     assert 0 < loss < 10
 
 
-def test_dist_train_two_cpu_processes(toy_root, tmp_path):
+def test_dist_train_and_test_two_cpu_processes(toy_root, tmp_path):
     work = str(tmp_path / 'dist')
     out = run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), DEMO, '2', '--work-dir', work]
               + tiny_options(toy_root, 2), cwd=str(tmp_path), PYTHON=sys.executable, PORT='29517')
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
     assert 'Distributed training: True' in out and 'GPU number: 2' in out  # 2 ranks (gloo)
     assert 'Iter(train) [2/2]' in out
+    out = run(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), DEMO, osp.join(work, 'iter_2.pth'),
+               '2', '--work-dir', work] + tiny_options(toy_root, 2), cwd=str(tmp_path),
+              PYTHON=sys.executable, PORT='29518')
+    assert 'GPU number: 2' in out and 0 <= last_miou(out) <= 100
 
 
 def test_config_without_plugin_import_is_rejected(tmp_path):
