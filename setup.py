@@ -19,7 +19,6 @@ setup(
     description='Unsupervised domain adaptation for semantic segmentation on mmsegmentation 1.x',
     long_description=readme(),
     long_description_content_type='text/markdown',
-    license='Apache-2.0',
     packages=find_packages(exclude=('tests', 'tools', 'configs', 'benchmarks')),
     python_requires='>=3.9',
     # The exact, tested versions are pinned in requirements/cpu.txt; these are the supported ranges.

@@ -116,6 +116,18 @@ def test_rcs_statistics_are_computed_cached_and_checked(tmp_path):
         UDADataset(src, tgt, rare_class_sampling=rcs)
 
 
+def test_rcs_statistics_with_relative_data_root(tmp_path, monkeypatch):
+    src, tgt = make_cfgs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    ds = UDADataset(dict(src, data_root='src'), tgt, rare_class_sampling=dict(min_pixels=10))
+    entries = json.loads((tmp_path / 'src' / 'sample_class_stats.json').read_text())['samples']
+    assert entries[0]['file'] == 'labels/0000.png'
+    # read back (from another folder too) and matched to the dataset's relative paths
+    monkeypatch.chdir(tmp_path / 'src')
+    ds2 = UDADataset(dict(src, data_root='.'), tgt, rare_class_sampling=dict(min_pixels=10))
+    assert ds2.rcs.images_per_class == ds.rcs.images_per_class
+
+
 def test_rcs_samples_rare_classes_at_the_expected_rate(tmp_path):
     src, tgt = make_cfgs(tmp_path)
     rcs = dict(class_temp=0.1, min_pixels=10, min_crop_ratio=0.5)

@@ -16,7 +16,9 @@ log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False
-randomness = dict(seed=0)
+# diff_rank_seed: each rank draws its own target images, rare classes and augmentations (with the
+# same seed everywhere, ranks without dataloader workers would draw identical target batches).
+randomness = dict(seed=0, diff_rank_seed=True)
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),

@@ -40,13 +40,14 @@ def save_sample_class_stats(path, samples, ignore_index=255):
 
     Args:
         path (str): output JSON file.
-        samples (list[tuple[str, dict[int, int]]]): (seg map path, counts) per image. Absolute paths are
-            stored relative to the JSON file's folder, so the data root can move.
+        samples (list[tuple[str, dict[int, int]]]): (seg map path, counts) per image. Paths (absolute
+            or relative to the current folder) are stored relative to the JSON file's folder, so the
+            data root can move.
     """
     root = osp.dirname(osp.abspath(path))
     entries = []
     for file, counts in samples:
-        rel = osp.relpath(osp.abspath(file), root) if osp.isabs(file) else file
+        rel = osp.relpath(osp.abspath(file), root)
         entries.append(dict(file=rel, counts={str(c): int(n) for c, n in sorted(counts.items())}))
     os.makedirs(root, exist_ok=True)
     tmp = f'{path}.tmp{os.getpid()}'
