@@ -31,6 +31,7 @@ setup(
         'ftfy',
         'regex',
         'numpy',
+        'kornia>=0.7',
     ],
     extras_require={'pretrain': ['mmpretrain>=1.2.0,<1.3.0']},
     zip_safe=False,

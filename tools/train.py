@@ -8,7 +8,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 import mmseg_uda  # noqa: E402,F401  (compatibility fixes before mmseg loads)
 import torch  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner import Runner, find_latest_checkpoint  # noqa: E402
 
 from mmseg_uda.engine import add_common_args, init_cpu_distributed, load_config  # noqa: E402
 
@@ -35,6 +35,13 @@ def main():
         if torch.cuda.is_available():
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     cfg.resume = args.resume
+    if args.resume and cfg.get('load_from'):
+        # mmengine would resume from load_from (a warm start) instead of this run's latest
+        # checkpoint: resume the run if it has one, else warm-start from load_from.
+        if find_latest_checkpoint(cfg.work_dir):
+            cfg.load_from = None
+        else:
+            cfg.resume = False
     init_cpu_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend'))
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -7,9 +7,7 @@ _base_ = [
     '../_base_/models/deeplabv3_r18-tiny.py', '../_base_/datasets/uda_toy_shift.py',
     '../_base_/default_runtime.py'
 ]
-model = dict(
-    data_preprocessor=dict(size={{_base_.crop_size}}),
-    decode_head=dict(num_classes={{_base_.num_classes}}))
+model = {{_base_.segmentor}}
 # supervised source-only training: the source dataset alone, not the paired UDADataset
 train_dataloader = dict(
     dataset=dict(_delete_=True, type='ToyShiftDataset', data_root={{_base_.data_root}},

@@ -5,10 +5,13 @@ from mmengine.registry import MODEL_WRAPPERS
 
 @MODEL_WRAPPERS.register_module()
 class DeviceAgnosticDDP(MMDistributedDataParallel):
-    """``MMDistributedDataParallel`` that also runs on CPU (gloo).
+    """``MMDistributedDataParallel`` for CPU (gloo) and GPU, and for UDA segmentors.
 
     mmengine's Runner always passes ``device_ids=[LOCAL_RANK]``, which torch's DDP rejects for CPU
-    modules. For a module on CPU they are dropped; on CUDA nothing changes. Select it with
+    modules: for a module on CPU they are dropped. A module with ``custom_train_step = True`` (our
+    UDA segmentors: several losses, one optimiser step) gets the whole ``train_step`` and this
+    wrapper as ``forward``, so each of its student passes runs through DDP's forward and arms the
+    gradient all-reduce of the backward that follows. Select it with
     ``model_wrapper_cfg = dict(type='DeviceAgnosticDDP')`` (ignored in non-distributed runs).
     """
 
@@ -17,6 +20,11 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)
         super().__init__(module=module, **kwargs)
+
+    def train_step(self, data, optim_wrapper):
+        if getattr(self.module, 'custom_train_step', False):
+            return self.module.train_step(data, optim_wrapper, forward=self)
+        return super().train_step(data, optim_wrapper)
 
 
 def init_cpu_distributed(launcher, backend='gloo'):

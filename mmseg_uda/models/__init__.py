@@ -1,0 +1,2 @@
+from . import decode_heads  # noqa: F401
+from . import segmentors  # noqa: F401

@@ -1,4 +1,5 @@
-# A small DeepLabV3 (ResNetV1c-18 at half width, output stride 8) for CPU demos and tests; random init.
+# A small DeepLabV3 (ResNetV1c-18 at half width, output stride 8) for the CPU demo on toy_shift
+# (7 classes, 128x256 images) and tests; random init.
 norm_cfg = dict(type='BN', requires_grad=True)  # SyncBN does not run on CPU/gloo
 data_preprocessor = dict(
     type='UDADataPreProcessor',
@@ -6,8 +7,11 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
-    seg_pad_val=255)
-model = dict(
+    seg_pad_val=255,
+    size=(128, 256))
+# Model bases define `segmentor`: source-only configs use `model = {{_base_.segmentor}}`, UDA configs
+# `model = dict(segmentor={{_base_.segmentor}})`.
+segmentor = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
@@ -30,7 +34,7 @@ model = dict(
         channels=64,
         dilations=(1, 6, 12, 18),
         dropout_ratio=0.1,
-        num_classes=19,
+        num_classes=7,
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),

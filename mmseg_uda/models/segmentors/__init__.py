@@ -1,0 +1,4 @@
+from .dacs import DACS
+from .uda_base import UDABaseSegmentor
+
+__all__ = ['UDABaseSegmentor', 'DACS']

@@ -1,0 +1,121 @@
+"""Hook that saves a grid image of what the UDA segmentor did in a training iteration."""
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmseg.registry import HOOKS
+
+IGNORE_INDEX = 255
+# (key, kind) in column order; kind selects how a tile is drawn.
+DEBUG_COLUMNS = (('source_img', 'img'), ('source_label', 'label'), ('target_img', 'img'),
+                 ('pseudo_label', 'label'), ('pseudo_weight', 'grey'), ('mixed_img', 'img'),
+                 ('mixed_label', 'label'), ('mix_mask', 'grey'))
+
+
+def fallback_palette(num: int = 256, seed: int = 0) -> np.ndarray:
+    """Deterministic (num, 3) uint8 RGB palette for label maps without a dataset palette."""
+    return np.random.RandomState(seed).randint(0, 256, (num, 3)).astype(np.uint8)
+
+
+def build_palette(palette: Optional[Sequence] = None) -> np.ndarray:
+    """(256, 3) uint8 lookup table: the dataset palette, then the fallback; 255 is black."""
+    lut = fallback_palette(256)
+    if palette is not None and len(palette) > 0:
+        palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)[:256]
+        lut[:len(palette)] = palette
+    lut[IGNORE_INDEX] = 0
+    return lut
+
+
+def _to_numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu()
+        x = x.float() if x.dtype == torch.bool else x
+        return x.numpy()
+    return np.asarray(x)
+
+
+def _tile(x: np.ndarray, kind: str, lut: np.ndarray) -> np.ndarray:
+    """Draw one sample (CHW image, HW label or HW / 1HW weight) as an HWC uint8 RGB tile."""
+    if kind == 'img':
+        return np.clip(x.transpose(1, 2, 0), 0, 255).astype(np.uint8)
+    x = x.reshape(x.shape[-2:]) if x.ndim == 3 else x
+    if kind == 'label':
+        x = x.astype(np.int64)
+        x = np.where((x < 0) | (x > 255), IGNORE_INDEX, x)
+        return lut[x]
+    grey = np.clip(x.astype(np.float32) * 255, 0, 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def make_debug_grid(debug_output: dict, palette: Optional[Sequence] = None,
+                    max_images: int = 2, sep: int = 2) -> Optional[np.ndarray]:
+    """Grid of tiles: one row per sample, one column per present key of ``DEBUG_COLUMNS``.
+
+    Tiles are resized to the size of the first tile (nearest for labels and masks) and
+    separated by ``sep`` white pixels. Returns an RGB uint8 array, or None if nothing to draw.
+    """
+    lut = build_palette(palette)
+    cols = [(_to_numpy(debug_output[k]), kind) for k, kind in DEBUG_COLUMNS
+            if debug_output.get(k) is not None]
+    if not cols:
+        return None
+    rows = min([max_images] + [len(x) for x, _ in cols])
+    if rows <= 0:
+        return None
+    tiles = [[_tile(x[r], kind, lut) for x, kind in cols] for r in range(rows)]
+    h, w = tiles[0][0].shape[:2]
+    grid = np.full((rows * h + (rows - 1) * sep, len(cols) * w + (len(cols) - 1) * sep, 3),
+                   255, dtype=np.uint8)
+    for r, row in enumerate(tiles):
+        for c, (tile, (_, kind)) in enumerate(zip(row, cols)):
+            if tile.shape[:2] != (h, w):
+                interp = cv2.INTER_LINEAR if kind == 'img' else cv2.INTER_NEAREST
+                tile = cv2.resize(tile, (w, h), interpolation=interp)
+            grid[r * (h + sep):r * (h + sep) + h, c * (w + sep):c * (w + sep) + w] = tile
+    return grid
+
+
+@HOOKS.register_module()
+class UDADebugVisualizationHook(Hook):
+    """Save a grid of the UDA segmentor's ``debug_output`` every ``interval`` iterations.
+
+    The (unwrapped) model's ``debug_output`` dict may hold source/target/mixed images
+    (B, 3, H, W in [0, 255]), source/pseudo/mixed labels (B, H, W, 255 = ignore),
+    ``pseudo_weight`` (B, H, W in [0, 1]) and ``mix_mask`` (B, [1,] H, W). Rows are samples,
+    columns follow :data:`DEBUG_COLUMNS` (missing keys skipped). Labels use the visualizer's
+    ``dataset_meta['palette']`` (else :func:`fallback_palette`), ignore is black. The image
+    goes to ``runner.visualizer.add_image('uda_debug', grid, step=runner.iter + 1)``.
+
+    Args:
+        interval (int): Draw every ``interval`` training iterations. Defaults to 1000.
+        max_images (int): Maximum number of rows (batch samples). Defaults to 2.
+        enabled (bool): Whether the hook draws at all. Defaults to True.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, interval: int = 1000, max_images: int = 2, enabled: bool = True):
+        if interval <= 0 or max_images <= 0:
+            raise ValueError('interval and max_images must be positive')
+        self.interval = interval
+        self.max_images = max_images
+        self.enabled = enabled
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if not self.enabled or not self.every_n_train_iters(runner, self.interval):
+            return
+        if not is_main_process():
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        debug_output = getattr(model, 'debug_output', None)
+        if not isinstance(debug_output, dict) or not debug_output:
+            return
+        meta = getattr(runner.visualizer, 'dataset_meta', None) or {}
+        grid = make_debug_grid(debug_output, meta.get('palette'), self.max_images)
+        if grid is not None:
+            runner.visualizer.add_image('uda_debug', grid, step=runner.iter + 1)

@@ -1,0 +1,177 @@
+import copy
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from mmengine.dist import is_distributed
+from mmseg.models.losses import accuracy
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+
+from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
+from .uda_base import UDABaseSegmentor, pixel_labels
+
+# Cityscapes trainIds of the "thing" classes for DAFormer's feature distance: light, sign, person,
+# rider, car, truck, bus, train, motorcycle, bicycle.
+CITYSCAPES_THINGS = (6, 7, 11, 12, 13, 14, 15, 16, 17, 18)
+
+
+@MODELS.register_module()
+class DACS(UDABaseSegmentor):
+    """DACS self-training (Tranheden et al., WACV 2021) with DAFormer's additions (CVPR 2022).
+
+    One iteration (methods/baselines.md A.2):
+
+    1. L_S = CE(f_θ(x_S), y_S) (+ λ_FD · L_FD, thing-class ImageNet feature distance);
+    2. ŷ_T, conf = argmax / max of softmax(f_θ'(x_T)) from the EMA teacher on the clean target;
+       q = share of pixels with conf ≥ τ (per batch, all ranks; or per image); q := 0 on the
+       ignored top/bottom rows;
+    3. ClassMix: M = half of the classes of y_S; x_M = M x_S + (1 − M) x_T, y_M likewise with ŷ_T,
+       w_M = M + (1 − M) q;
+    4. strong colour jitter + blur of x_M;
+    5. L_M = mean(w_M · CE(f_θ(x_M), y_M)) over all pixels; one optimiser step for L_S + L_M.
+
+    Args:
+        segmentor, ema, teacher_bn, predict_on, data_preprocessor: see :class:`UDABaseSegmentor`.
+        pseudo_threshold (float): τ. Default 0.968.
+        pseudo_weight_scope (str): ``'batch'`` (one q for the whole batch over all ranks: DACS and
+            DAFormer code) or ``'image'`` (one q per image: T2S-DA Eq. S2).
+        pseudo_weight_ignore_top (int): rows at the top with q = 0 (DAFormer: 15).
+        pseudo_weight_ignore_bottom (int): rows at the bottom with q = 0 (DAFormer: 120).
+        mix_scope (str): ClassMix candidate classes per ``'image'`` (DACS) or ``'batch'`` (DAFormer).
+        strong_aug (dict | None): :class:`StrongPhotometricAug` arguments without mean/std
+            (``color_jitter_strength`` 0.2, ``color_jitter_prob`` 0.2, ``blur`` True); None: off.
+        mix_loss_weight (float): weight of L_M (DACS consistency weight 1).
+        imnet_feature_dist (dict | None): enables FD: ``lambda_`` (0.005), ``classes``
+            (Cityscapes thing classes), ``scale_min_ratio`` (0.75). The frozen ImageNet model is a
+            copy of the segmentor built with its pretrained ``init_cfg``.
+    """
+    STUDENT_MODES = ('source_loss', 'weighted_loss')
+
+    def __init__(self, segmentor, pseudo_threshold=0.968, pseudo_weight_scope='batch',
+                 pseudo_weight_ignore_top=0, pseudo_weight_ignore_bottom=0, mix_scope='image',
+                 strong_aug=dict(color_jitter_strength=0.2, color_jitter_prob=0.2, blur=True),
+                 mix_loss_weight=1.0, imnet_feature_dist=None, **kwargs):
+        super().__init__(segmentor, **kwargs)
+        if pseudo_weight_scope not in ('batch', 'image'):
+            raise ValueError("pseudo_weight_scope must be 'batch' or 'image', "
+                             f'got {pseudo_weight_scope!r}')
+        self.pseudo_threshold = pseudo_threshold
+        self.pseudo_weight_scope = pseudo_weight_scope
+        self.ignore_top = pseudo_weight_ignore_top
+        self.ignore_bottom = pseudo_weight_ignore_bottom
+        self.mix_scope = mix_scope
+        self.mix_loss_weight = mix_loss_weight
+        self.num_classes = self.student.decode_head.num_classes
+        self.ignore_index = self.student.decode_head.ignore_index
+        pre = self.data_preprocessor
+        self.strong_aug = None if strong_aug is None else StrongPhotometricAug(
+            pre.mean.flatten().tolist(), pre.std.flatten().tolist(), **strong_aug)
+        self.fd_cfg = None
+        if imnet_feature_dist is not None:
+            self.fd_cfg = dict(lambda_=0.005, classes=CITYSCAPES_THINGS, scale_min_ratio=0.75)
+            self.fd_cfg.update(imnet_feature_dist)
+            self.imnet = MODELS.build(copy.deepcopy(dict(segmentor, data_preprocessor=None)))
+            self.imnet.requires_grad_(False)
+
+    def init_weights(self):
+        super().init_weights()
+        if self.fd_cfg is not None:
+            self.imnet.init_weights()
+
+    def train_iteration(self, inputs, data_samples, optim_wrapper, forward):
+        src_img, tgt_img = inputs['source'], inputs['target']
+        src_samples, tgt_samples = data_samples['source'], data_samples['target']
+        with optim_wrapper.optim_context(self):
+            log_vars = self.backward(forward(src_img, src_samples, mode='source_loss'),
+                                     optim_wrapper, 'src')
+            pseudo_label, pseudo_weight = self.pseudo_labels(tgt_img, tgt_samples)
+        src_label = pixel_labels(src_samples)
+        mask = classmix_masks(src_label, self.num_classes, self.mix_scope, self.ignore_index)
+        mixed_img = mix(mask, src_img, tgt_img)
+        if self.strong_aug is not None:
+            mixed_img = self.strong_aug(mixed_img)
+        mixed_label = mix(mask, src_label, pseudo_label)
+        mixed_weight = mix(mask, torch.ones_like(pseudo_weight), pseudo_weight)
+        with optim_wrapper.optim_context(self):
+            mix_losses = forward(mixed_img, tgt_samples, mode='weighted_loss', labels=mixed_label,
+                                 weights=mixed_weight)
+        log_vars.update(self.backward(mix_losses, optim_wrapper, 'mix'))
+        log_vars['mix.pseudo_weight'] = pseudo_weight.mean().item()
+        self.debug_output = dict(source_img=self.denormalize(src_img), source_label=src_label,
+                                 target_img=self.denormalize(tgt_img), pseudo_label=pseudo_label,
+                                 pseudo_weight=pseudo_weight, mixed_img=self.denormalize(mixed_img),
+                                 mixed_label=mixed_label, mix_mask=mask)
+        return log_vars
+
+    # -- steps -------------------------------------------------------------------------------
+    def source_loss(self, inputs, data_samples):
+        """Student's supervised losses on the source, plus FD when enabled (needs gradients)."""
+        feats = self.student.extract_feat(inputs)
+        losses = self.student.decode_head.loss(feats, data_samples, self.student.train_cfg)
+        losses = {f'decode.{k}': v for k, v in losses.items()}
+        if self.student.with_auxiliary_head:
+            losses.update(self.student._auxiliary_head_forward_train(feats, data_samples))
+        if self.fd_cfg is not None:
+            losses['loss_fd'] = self.feature_distance(inputs, feats[-1], pixel_labels(data_samples))
+        return losses
+
+    def weighted_loss(self, inputs, data_samples, labels, weights):
+        """Decode-head losses with per-pixel weights: mean over all pixels of w · CE (DACS)."""
+        head = self.student.decode_head
+        logits = head.forward(self.student.extract_feat(inputs))
+        logits = resize(logits, size=labels.shape[1:], mode='bilinear',
+                        align_corners=head.align_corners)
+        losses = {}
+        loss_fns = head.loss_decode if isinstance(head.loss_decode, torch.nn.ModuleList) \
+            else [head.loss_decode]
+        for fn in loss_fns:
+            losses[f'decode.{fn.loss_name}'] = self.mix_loss_weight * fn(
+                logits, labels, weight=weights, ignore_index=head.ignore_index)
+        losses['decode.acc_seg'] = accuracy(logits, labels, ignore_index=head.ignore_index)
+        return losses
+
+    def pseudo_labels(self, inputs, data_samples):
+        """Teacher pseudo-labels ŷ_T (B, H, W) and confidence weights q (B, H, W)."""
+        probs = self.teacher_logits(inputs, data_samples).float().softmax(1)
+        conf, label = probs.max(1)
+        confident = (conf >= self.pseudo_threshold).float()
+        if self.pseudo_weight_scope == 'image':
+            q = confident.mean((1, 2), keepdim=True)
+        else:
+            counts = torch.stack([confident.sum(), torch.tensor(confident.numel(), device=conf.device,
+                                                                 dtype=torch.float)])
+            if is_distributed():  # one q over the global batch, as a single process would compute
+                dist.all_reduce(counts)
+            q = (counts[0] / counts[1]).view(1, 1, 1)
+        weight = q.expand_as(conf).clone()
+        if self.ignore_top > 0:
+            weight[:, :self.ignore_top] = 0
+        if self.ignore_bottom > 0:
+            weight[:, -self.ignore_bottom:] = 0
+        return label, weight
+
+    def feature_distance(self, inputs, feat, labels):
+        """DAFormer's thing-class feature distance L_FD = Σ_j M_j ‖F_θ − F_ImNet‖₂ / Σ_j M_j.
+
+        M keeps feature positions whose majority class (average-pooled one-hot source label) covers
+        at least ``scale_min_ratio`` of the position and is a thing class. Zero if M is empty.
+        """
+        with torch.no_grad():
+            self.imnet.eval()
+            feat_imnet = self.imnet.extract_feat(inputs)[-1].detach()
+        scale = labels.shape[-1] // feat.shape[-1]
+        onehot = F.one_hot(torch.where(labels == self.ignore_index, self.num_classes, labels),
+                           self.num_classes + 1).permute(0, 3, 1, 2).float()
+        ratio, major = F.avg_pool2d(onehot, scale)[:, :self.num_classes].max(1)
+        things = torch.tensor(self.fd_cfg['classes'], device=labels.device)
+        mask = (ratio >= self.fd_cfg['scale_min_ratio']) & torch.isin(major, things)
+        mask = mask[..., :feat.shape[-2], :feat.shape[-1]]
+        dist_ = torch.norm(feat.float() - feat_imnet.float(), p=2, dim=1)
+        if not mask.any():
+            return dist_.sum() * 0  # keeps the graph; no thing pixel in this batch
+        return self.fd_cfg['lambda_'] * dist_[mask].mean()
+
+    def denormalize(self, img):
+        pre = self.data_preprocessor
+        return (img.detach().float() * pre.std + pre.mean).clamp(0, 255)

@@ -1,0 +1,146 @@
+import torch
+from mmengine.model import is_model_wrapper
+from mmengine.structures import PixelData
+from mmseg.models.segmentors import BaseSegmentor
+from mmseg.registry import MODELS
+
+from ..utils.ema import EMATeacher
+
+_OWN_PREFIXES = ('student.', 'teacher.', 'imnet.')
+
+
+@MODELS.register_module()
+class UDABaseSegmentor(BaseSegmentor):
+    """A student segmentor and its EMA teacher; subclasses define one UDA iteration.
+
+    ``train_step`` preprocesses the paired batch, runs :meth:`train_iteration` (which back-propagates
+    each loss as soon as it is computed, through :meth:`backward`), makes **one** optimiser step and
+    then updates the teacher (DACS ramp, :class:`EMATeacher`). Student computations that need
+    gradients go through ``forward(..., mode=<one of STUDENT_MODES>)`` of the object passed as
+    ``forward``: the DDP wrapper when distributed (so its gradient hooks are armed), else ``self``.
+
+    Args:
+        segmentor (dict): config of the underlying mmseg segmentor (e.g. an ``EncoderDecoder``).
+            Its ``data_preprocessor`` becomes this model's unless one is given here.
+        ema (dict): :class:`EMATeacher` arguments: ``alpha`` (0.999), ``buffers`` ('keep').
+        teacher_bn (str): BN mode of the teacher's forward: ``'train'`` (batch statistics, as
+            DAFormer's code) or ``'eval'`` (running statistics). Dropout and DropPath are off.
+        predict_on (str): ``'student'`` (DAFormer evaluates the student) or ``'teacher'``.
+        data_preprocessor (dict, optional): usually ``UDADataPreProcessor``.
+    """
+    STUDENT_MODES = ()
+
+    def __init__(self, segmentor, ema=dict(alpha=0.999, buffers='keep'), teacher_bn='train',
+                 predict_on='student', data_preprocessor=None, init_cfg=None):
+        segmentor = dict(segmentor)
+        inner_preprocessor = segmentor.pop('data_preprocessor', None)
+        super().__init__(data_preprocessor=data_preprocessor or inner_preprocessor,
+                         init_cfg=init_cfg)
+        if teacher_bn not in ('train', 'eval'):
+            raise ValueError(f"teacher_bn must be 'train' or 'eval', got {teacher_bn!r}")
+        if predict_on not in ('student', 'teacher'):
+            raise ValueError(f"predict_on must be 'student' or 'teacher', got {predict_on!r}")
+        self.student = MODELS.build(segmentor)
+        self.teacher = EMATeacher(self.student, **ema)
+        self.teacher_bn = teacher_bn
+        self.predict_on = predict_on
+        self.debug_output = None
+
+    # -- the UDA iteration -------------------------------------------------------------------
+    custom_train_step = True  # DeviceAgnosticDDP hands train_step to us (see engine/ddp.py)
+
+    def train_step(self, data, optim_wrapper, forward=None):
+        """One UDA iteration: losses (backpropagated one by one), one optimiser step, EMA update."""
+        forward = forward or self
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+        log_vars = self.train_iteration(data['inputs'], data['data_samples'], optim_wrapper,
+                                        forward)
+        optim_wrapper.step()
+        optim_wrapper.zero_grad()
+        self.teacher.update_parameters(self.student)
+        return log_vars
+
+    def train_iteration(self, inputs, data_samples, optim_wrapper, forward):
+        """Compute and back-propagate the losses of one iteration; return the log variables."""
+        raise NotImplementedError
+
+    def backward(self, losses, optim_wrapper, prefix):
+        """Sum a loss dict, back-propagate it (AMP-scaled) and return prefixed log variables."""
+        loss, log_vars = self.parse_losses(losses)
+        optim_wrapper.backward(loss)
+        return {f'{prefix}.{k}': v for k, v in log_vars.items()}
+
+    def forward(self, inputs, data_samples=None, mode='tensor', **kwargs):
+        if mode in self.STUDENT_MODES:
+            return getattr(self, mode)(inputs, data_samples, **kwargs)
+        return super().forward(inputs, data_samples, mode)
+
+    def loss(self, inputs, data_samples):
+        raise RuntimeError(
+            f'{type(self).__name__} trains through its own train_step (several losses, one '
+            "optimiser step). Under DDP use model_wrapper_cfg=dict(type='DeviceAgnosticDDP').")
+
+    # -- the teacher -------------------------------------------------------------------------
+    @property
+    def teacher_model(self):
+        return self.teacher.module
+
+    @torch.no_grad()
+    def teacher_logits(self, inputs, data_samples):
+        """Teacher logits at the input size (no gradients; BN as ``teacher_bn``, no dropout)."""
+        model = self.teacher_model
+        model.train(self.teacher_bn == 'train')
+        for m in model.modules():
+            if isinstance(m, torch.nn.Dropout) or type(m).__name__ == 'DropPath':
+                m.training = False
+        return model.encode_decode(inputs, [ds.metainfo for ds in data_samples])
+
+    # -- inference: student or teacher -------------------------------------------------------
+    @property
+    def inference_model(self):
+        return self.student if self.predict_on == 'student' else self.teacher_model
+
+    def extract_feat(self, inputs):
+        return self.inference_model.extract_feat(inputs)
+
+    def encode_decode(self, inputs, batch_img_metas):
+        return self.inference_model.encode_decode(inputs, batch_img_metas)
+
+    def predict(self, inputs, data_samples=None):
+        return self.inference_model.predict(inputs, data_samples)
+
+    def _forward(self, inputs, data_samples=None):
+        return self.inference_model._forward(inputs, data_samples)
+
+    # -- weights -----------------------------------------------------------------------------
+    def init_weights(self):
+        """Initialise the student (e.g. from ImageNet weights) and copy it into the teacher."""
+        self.student.init_weights()
+        self.teacher_model.load_state_dict(self.student.state_dict())
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Accept a plain mmseg checkpoint of the underlying segmentor: it initialises both."""
+        keys = [k for k in state_dict if k.startswith(prefix)]
+        own = [k for k in keys if k[len(prefix):].startswith(_OWN_PREFIXES)]
+        if keys and not own:
+            for k in keys:
+                rest = k[len(prefix):]
+                value = state_dict.pop(k)
+                state_dict[f'{prefix}student.{rest}'] = value
+                state_dict[f'{prefix}teacher.module.{rest}'] = value.clone()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+def unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+def pixel_labels(data_samples):
+    """Stack the ``gt_sem_seg`` of data samples into a (B, H, W) long tensor."""
+    return torch.stack([ds.gt_sem_seg.data.squeeze(0) for ds in data_samples]).long()
+
+
+def set_pixel_labels(data_samples, labels):
+    for ds, label in zip(data_samples, labels):
+        ds.gt_sem_seg = PixelData(data=label.unsqueeze(0))

@@ -1,0 +1,55 @@
+import torch
+from mmengine.model import BaseAveragedModel
+
+BUFFER_MODES = ('keep', 'copy', 'ema')
+
+
+class EMATeacher(BaseAveragedModel):
+    """Mean teacher with the DACS ramp: θ' ← α_t θ' + (1 − α_t) θ, α_t = min(1 − 1/(t + 1), α).
+
+    t counts the updates (0 for the first), so the first update copies the student. The ramp lets
+    the teacher follow the student quickly at the start (Tranheden et al., WACV 2021; DAFormer).
+
+    Args:
+        model (nn.Module): the student; the teacher is a frozen deep copy in ``self.module``.
+        alpha (float): the final EMA coefficient α (DACS 0.99, DAFormer 0.999).
+        buffers (str): what the teacher's buffers (BN statistics) do at an update:
+            ``'keep'``: nothing; they change only through the teacher's own train-mode forwards
+            (DACS/DAFormer: only parameters are averaged); ``'copy'``: take the student's;
+            ``'ema'``: averaged like parameters (integer buffers are copied).
+    """
+
+    def __init__(self, model, alpha=0.999, buffers='keep'):
+        if not 0 <= alpha < 1:
+            raise ValueError(f'EMA alpha must be in [0, 1), got {alpha}')
+        if buffers not in BUFFER_MODES:
+            raise ValueError(f'EMA buffers must be one of {BUFFER_MODES}, got {buffers!r}')
+        super().__init__(model, update_buffers=False)
+        self.alpha = alpha
+        self.buffers_mode = buffers
+
+    def momentum(self, step):
+        """α_t of the DACS ramp for update number ``step`` (0-based)."""
+        return min(1 - 1 / (step + 1), self.alpha)
+
+    def avg_func(self, averaged_param, source_param, steps):
+        averaged_param.lerp_(source_param, 1 - self.momentum(int(steps)))
+
+    @torch.no_grad()
+    def update_parameters(self, model):
+        alpha = self.momentum(int(self.steps))
+        avg = [p for p in self.module.parameters()]
+        src = [p.detach() for p in model.parameters()]
+        if self.buffers_mode == 'ema':
+            pairs = list(zip(self.module.buffers(), model.buffers()))
+            avg += [b for b, _ in pairs if b.dtype.is_floating_point]
+            src += [s for b, s in pairs if b.dtype.is_floating_point]
+            for b, s in pairs:
+                if not b.dtype.is_floating_point:
+                    b.copy_(s)
+        elif self.buffers_mode == 'copy':
+            for b, s in zip(self.module.buffers(), model.buffers()):
+                b.copy_(s)
+        # θ' ← α θ' + (1 − α) θ, one fused call over all tensors
+        torch._foreach_lerp_(avg, src, 1 - alpha)
+        self.steps += 1

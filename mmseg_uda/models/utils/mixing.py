@@ -1,0 +1,95 @@
+"""Mixing masks and the strong photometric augmentation of DACS (Tranheden et al., WACV 2021)."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def classmix_masks(labels, num_classes, scope='image', ignore_index=255):
+    """ClassMix masks: per image, half of the classes present in its source label are pasted.
+
+    For each image i, C_i is the set of label values present (per image, DACS; or the union over
+    the batch, ``scope='batch'``, DAFormer's code); ⌈|C_i| / 2⌉ of them are chosen uniformly without
+    replacement and M_i = 1[y_i ∈ chosen]. As in both reference implementations the ignore label
+    counts as a class of C_i. Vectorised: one random key per (image, class), the smallest keys win.
+
+    Args:
+        labels (Tensor): source labels (B, H, W), long.
+        num_classes (int): number of classes; values are in [0, num_classes) or ``ignore_index``.
+        scope (str): ``'image'`` or ``'batch'``.
+
+    Returns:
+        Tensor: bool masks (B, H, W), True where the source pixel is pasted.
+    """
+    if scope not in ('image', 'batch'):
+        raise ValueError(f"classmix scope must be 'image' or 'batch', got {scope!r}")
+    b = labels.shape[0]
+    # ignore gets slot num_classes
+    slots = torch.where(labels == ignore_index, torch.full_like(labels, num_classes), labels)
+    present = F.one_hot(slots.flatten(1), num_classes + 1).amax(1).bool()  # (B, K)
+    if scope == 'batch':
+        present = present.any(0, keepdim=True).expand(b, -1)
+    keys = torch.rand(present.shape, device=labels.device).masked_fill(~present, 2.0)
+    rank = keys.argsort(1).argsort(1)  # rank of each class among the image's keys
+    n_chosen = (present.sum(1, keepdim=True) + 1) // 2
+    chosen = (rank < n_chosen) & present  # (B, K)
+    return chosen.gather(1, slots.flatten(1)).view_as(labels)
+
+
+def mix(mask, source, target):
+    """M ⊙ source + (1 − M) ⊙ target for images (B, C, H, W) or labels/weights (B, H, W)."""
+    if source.dim() == 4 and mask.dim() == 3:
+        mask = mask.unsqueeze(1)
+    return torch.where(mask, source, target)
+
+
+def blur_kernel_size(side):
+    """Odd kernel nearest to 10 % of the side: ⌊⌈0.1 S⌉ − 0.5 + ⌈0.1 S⌉ mod 2⌋ (51 for 512)."""
+    k = math.ceil(0.1 * side)
+    return int(math.floor(k - 0.5 + k % 2))
+
+
+class StrongPhotometricAug:
+    """Colour jitter and Gaussian blur of DACS, applied to mixed images on the device.
+
+    Jitter (kornia ``ColorJiggle``, the semantics of the kornia ColorJitter DACS used) with
+    brightness = contrast = saturation = hue = ``color_jitter_strength`` when u > ``color_jitter_prob``
+    (u ~ U(0, 1) once per batch: applied 80 % of the time by default); Gaussian blur with
+    σ ~ U(``blur_sigma``) and a kernel of ~10 % of each side when u' > 0.5. Images are
+    de-normalised to [0, 1] for the jitter and normalised back. Runs in float32 outside autocast.
+
+    Args:
+        mean, std (Sequence[float]): the data preprocessor's normalisation (0-255 scale).
+        color_jitter_strength (float): s (DACS 0.25, DAFormer 0.2).
+        color_jitter_prob (float): threshold on u (0.2: applied when u > 0.2).
+        blur (bool): enable the blur.
+        blur_sigma (tuple[float, float]): range of σ. Default (0.15, 1.15).
+    """
+
+    def __init__(self, mean, std, color_jitter_strength=0.2, color_jitter_prob=0.2, blur=True,
+                 blur_sigma=(0.15, 1.15)):
+        from kornia.augmentation import ColorJiggle
+        s = color_jitter_strength
+        self.jitter = ColorJiggle(brightness=s, contrast=s, saturation=s, hue=s, p=1.0) \
+            if s > 0 else None
+        self.mean = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+        self.color_jitter_prob = color_jitter_prob
+        self.blur = blur
+        self.blur_sigma = blur_sigma
+
+    def __call__(self, img):
+        from kornia.filters import gaussian_blur2d
+        dtype = img.dtype
+        device_type = img.device.type
+        with torch.autocast(device_type=device_type, enabled=False):
+            img = img.float()
+            mean, std = self.mean.to(img.device), self.std.to(img.device)
+            if self.jitter is not None and torch.rand(()) > self.color_jitter_prob:
+                img = self.jitter((img * std + mean) / 255.0) * 255.0
+                img = (img - mean) / std
+            if self.blur and torch.rand(()) > 0.5:
+                sigma = torch.empty(()).uniform_(*self.blur_sigma).item()
+                kernel = (blur_kernel_size(img.shape[2]), blur_kernel_size(img.shape[3]))
+                img = gaussian_blur2d(img, kernel, (sigma, sigma))
+        return img.to(dtype)
