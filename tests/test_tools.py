@@ -20,13 +20,14 @@ def toy_root(tmp_path_factory):
     return root
 
 
-def tiny_options(root, iters, **extra):
+def tiny_options(root, iters, preprocessor='model.data_preprocessor',
+                 train_sets=('train_dataloader.dataset', ), **extra):
     """--cfg-options for a few iterations at 64x128 on the tiny toy data (absolute data paths)."""
-    opts = {
-        'train_dataloader.dataset.data_root': root,
+    opts = {f'{key}.data_root': root for key in train_sets}
+    opts.update({
         'val_dataloader.dataset.data_root': root,
         'test_dataloader.dataset.data_root': root,
-        'model.data_preprocessor.size': '(64,128)',
+        f'{preprocessor}.size': '(64,128)',
         'train_dataloader.batch_size': 2,
         'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False,
@@ -38,7 +39,7 @@ def tiny_options(root, iters, **extra):
         'train_cfg.val_interval': 2,
         'default_hooks.checkpoint.interval': 2,
         'default_hooks.logger.interval': 1,
-    }
+    })
     opts.update(extra)
     return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 

@@ -19,12 +19,10 @@ resume = False
 # diff_rank_seed: each rank draws its own target images, rare classes and augmentations (with the
 # same seed everywhere, ranks without dataloader workers would draw identical target batches).
 randomness = dict(seed=0, diff_rank_seed=True)
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4000, max_keep_ckpts=1,
-                    save_best='mIoU', rule='greater'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+custom_hooks = [
+    # random generators of every rank in the checkpoints: a resumed run continues exactly
+    dict(type='RandomStateHook'),
+    # UDA segmentors: a grid of source/target/pseudo-label/mixed images every `interval` iterations
+    dict(type='UDADebugVisualizationHook', interval=1000),
+]
 tta_model = dict(type='SegTTAModel')

@@ -6,7 +6,7 @@
 # network has random init, there are no ImageNet features to keep).
 _base_ = [
     '../_base_/models/deeplabv3_r18-tiny.py', '../_base_/datasets/uda_toy_shift.py',
-    '../_base_/uda/dacs.py', '../_base_/default_runtime.py'
+    '../_base_/uda/dacs.py', '../_base_/schedules/toy_cpu.py', '../_base_/default_runtime.py'
 ]
 model = dict(
     segmentor={{_base_.segmentor}},
@@ -15,15 +15,14 @@ model = dict(
     pseudo_weight_ignore_bottom=0,
     imnet_feature_dist=None)
 load_from = 'work_dirs/demo/source_only/iter_300.pth'
-optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.01))
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
 max_iters = 150
 param_scheduler = [
     dict(type='PolyLR', power=1.0, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=75)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    logger=dict(interval=15),
-    checkpoint=dict(interval=75, max_keep_ckpts=1, save_best='mIoU', rule='greater'))
+train_cfg = dict(max_iters=max_iters, val_interval=75)
+default_hooks = dict(logger=dict(interval=15), checkpoint=dict(interval=75))
+custom_hooks = [
+    dict(type='RandomStateHook'),
+    dict(type='UDADebugVisualizationHook', interval=75),
+]

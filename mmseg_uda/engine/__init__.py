@@ -1,10 +1,10 @@
 from .config import add_common_args, load_config
 from .ddp import DeviceAgnosticDDP, init_cpu_distributed
-from .hooks import UDADebugVisualizationHook  # noqa: F401
+from .hooks import RandomStateHook, UDADebugVisualizationHook
 from .optim_wrapper import CPUAmpOptimWrapper
 
 __all__ = [
-    'UDADebugVisualizationHook',
+    'RandomStateHook', 'UDADebugVisualizationHook',
     'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'add_common_args',
     'load_config'
 ]

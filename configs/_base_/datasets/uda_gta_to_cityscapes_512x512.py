@@ -53,5 +53,6 @@ val_dataloader = dict(
                  data_prefix=dict(img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+# mmseg's IoU plus per-class IoU keys (logged at every validation)
+val_evaluator = dict(type='UDAIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

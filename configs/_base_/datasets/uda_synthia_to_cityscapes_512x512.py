@@ -16,3 +16,10 @@ train_dataloader = dict(
     dataset=dict(source=dict(type='SynthiaDataset', data_root='data/synthia',
                              data_prefix=dict(img_path='RGB', seg_map_path='GT/LABELS'),
                              pipeline=source_train_pipeline)))
+# mIoU over the 16 classes SYNTHIA labels and the 13 of "mIoU*" (methods/baselines.md D.2)
+val_evaluator = dict(
+    type='UDAIoUMetric',
+    iou_metrics=['mIoU'],
+    class_subsets=dict(mIoU16=[0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 17, 18],
+                       mIoU13=[0, 1, 2, 6, 7, 8, 10, 11, 12, 13, 15, 17, 18]))
+test_evaluator = val_evaluator

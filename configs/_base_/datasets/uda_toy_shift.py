@@ -42,5 +42,6 @@ val_dataloader = dict(
     dataset=dict(type='ToyShiftDataset', data_root=data_root, domain='target', split='val',
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+# mmseg's IoU plus per-class IoU keys (logged at every validation)
+val_evaluator = dict(type='UDAIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

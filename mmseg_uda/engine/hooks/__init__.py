@@ -1,3 +1,4 @@
+from .random_state_hook import RandomStateHook
 from .uda_debug_hook import UDADebugVisualizationHook, make_debug_grid
 
-__all__ = ['UDADebugVisualizationHook', 'make_debug_grid']
+__all__ = ['RandomStateHook', 'UDADebugVisualizationHook', 'make_debug_grid']

@@ -43,4 +43,9 @@ class RandomStateHook(Hook):
             return
         rank = get_rank()
         if rank < len(states):
-            _set_state(states[rank])
+            self._pending = states[rank]
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if self._pending is not None:
+            _set_state(self._pending)
+            self._pending = None

@@ -2,6 +2,7 @@ import torch
 from mmengine.model import is_model_wrapper
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
+from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
 from ..utils.ema import EMATeacher
@@ -21,7 +22,8 @@ class UDABaseSegmentor(BaseSegmentor):
 
     Args:
         segmentor (dict): config of the underlying mmseg segmentor (e.g. an ``EncoderDecoder``).
-            Its ``data_preprocessor`` becomes this model's unless one is given here.
+            Its ``data_preprocessor`` becomes this model's (it wins over ``data_preprocessor``,
+            which mmengine's Runner fills from a config's top-level ``data_preprocessor``).
         ema (dict): :class:`EMATeacher` arguments: ``alpha`` (0.999), ``buffers`` ('keep').
         teacher_bn (str): BN mode of the teacher's forward: ``'train'`` (batch statistics, as
             DAFormer's code) or ``'eval'`` (running statistics). Dropout and DropPath are off.
@@ -34,7 +36,7 @@ class UDABaseSegmentor(BaseSegmentor):
                  predict_on='student', data_preprocessor=None, init_cfg=None):
         segmentor = dict(segmentor)
         inner_preprocessor = segmentor.pop('data_preprocessor', None)
-        super().__init__(data_preprocessor=data_preprocessor or inner_preprocessor,
+        super().__init__(data_preprocessor=inner_preprocessor or data_preprocessor,
                          init_cfg=init_cfg)
         if teacher_bn not in ('train', 'eval'):
             raise ValueError(f"teacher_bn must be 'train' or 'eval', got {teacher_bn!r}")
@@ -88,13 +90,16 @@ class UDABaseSegmentor(BaseSegmentor):
 
     @torch.no_grad()
     def teacher_logits(self, inputs, data_samples):
-        """Teacher logits at the input size (no gradients; BN as ``teacher_bn``, no dropout)."""
+        """Teacher logits at the (padded) input size; no gradients, BN as ``teacher_bn``, no dropout.
+        """
         model = self.teacher_model
         model.train(self.teacher_bn == 'train')
         for m in model.modules():
             if isinstance(m, torch.nn.Dropout) or type(m).__name__ == 'DropPath':
                 m.training = False
-        return model.encode_decode(inputs, [ds.metainfo for ds in data_samples])
+        logits = model.decode_head.forward(model.extract_feat(inputs))
+        return resize(logits, size=inputs.shape[2:], mode='bilinear',
+                      align_corners=model.decode_head.align_corners)
 
     # -- inference: student or teacher -------------------------------------------------------
     @property

@@ -1,0 +1,136 @@
+"""Iteration time and peak memory of a UDA step against a supervised mmseg step, same model and batch.
+
+    python benchmarks/speed.py CONFIG [CONFIG ...] [--batch 2] [--iters 10] [--device cuda]
+        [--size H W] [--out benchmarks/results/speed.json]
+
+For each UDA config, the supervised step is its student segmentor (``model.segmentor``) trained with
+``train_step`` on the source half of the batch; the UDA step is the segmentor's own ``train_step``
+on the paired batch (same batch size per domain). Both use the config's optimiser. Random inputs;
+pretrained weights are not loaded. Peak memory: CUDA max allocated, or the growth of the process's
+peak RSS on CPU (measured supervised first). Results are merged into ``--out`` as
+``{name: {step_s, peak_mem_mb, ratio_to_supervised, ratio_to_dacs}}``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmseg_uda  # noqa: E402,F401
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.optim import build_optim_wrapper  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.structures import PixelData  # noqa: E402
+from mmseg.registry import MODELS  # noqa: E402
+from mmseg.structures import SegDataSample  # noqa: E402
+
+
+def no_pretrained(cfg):
+    if isinstance(cfg, dict):
+        if cfg.get('type') == 'Pretrained':
+            return None
+        return type(cfg)({k: no_pretrained(v) for k, v in cfg.items()})
+    if isinstance(cfg, list):
+        return [no_pretrained(v) for v in cfg]
+    return cfg
+
+
+def branch(batch, size, num_classes, labels, gen):
+    h, w = size
+    samples = []
+    for _ in range(batch):
+        ds = SegDataSample()
+        ds.set_metainfo(dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+        if labels:
+            ds.gt_sem_seg = PixelData(data=torch.randint(0, num_classes, (1, h, w), generator=gen))
+        samples.append(ds)
+    inputs = [torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
+              for _ in range(batch)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def peak_mb(device):
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_steps(model, optim_wrapper, data, iters, device):
+    for _ in range(2):  # warm-up (allocator, cudnn autotune, lazy init)
+        model.train_step(data, optim_wrapper)
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    base = 0.0 if device.type == 'cuda' else peak_mb(device)
+    start = time.perf_counter()
+    for _ in range(iters):
+        model.train_step(data, optim_wrapper)
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    return (time.perf_counter() - start) / iters, peak_mb(device) - base
+
+
+def measure(config, args, device):
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model_cfg = no_pretrained(cfg.model.to_dict())
+    seg_cfg = model_cfg['segmentor']
+    size = tuple(args.size) if args.size else tuple(seg_cfg['data_preprocessor']['size'])
+    num_classes = seg_cfg['decode_head']['num_classes']
+    gen = torch.Generator().manual_seed(0)
+    src = branch(args.batch, size, num_classes, True, gen)
+    paired = dict(source=src, target=branch(args.batch, size, num_classes, False, gen))
+    results = {}
+    for name, cfg_, data in (('supervised', seg_cfg, src), (model_cfg['type'], model_cfg, paired)):
+        torch.manual_seed(0)
+        model = MODELS.build(cfg_).to(device)
+        model.init_weights()
+        model.train()
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        step_s, mem = time_steps(model, optim_wrapper, data, args.iters, device)
+        results[name] = dict(step_s=round(step_s, 4), peak_mem_mb=round(mem, 1))
+        del model, optim_wrapper
+        if device.type == 'cuda':
+            torch.cuda.empty_cache()
+    sup = results['supervised']['step_s']
+    dacs = results.get('DACS', {}).get('step_s')
+    for r in results.values():
+        r['ratio_to_supervised'] = round(r['step_s'] / sup, 3)
+        if dacs:
+            r['ratio_to_dacs'] = round(r['step_s'] / dacs, 3)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('configs', nargs='+')
+    parser.add_argument('--batch', type=int, default=2, help='images per domain')
+    parser.add_argument('--iters', type=int, default=10)
+    parser.add_argument('--size', type=int, nargs=2, help='crop H W (default: the config)')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--out', default=osp.join(osp.dirname(osp.abspath(__file__)), 'results',
+                                                  'speed.json'))
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    table = json.load(open(args.out)) if osp.isfile(args.out) else {}
+    for config in args.configs:
+        name = osp.splitext(osp.relpath(config))[0]
+        res = measure(config, args, device)
+        meta = dict(device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
+                    batch=args.batch, size=args.size, iters=args.iters)
+        for method, r in res.items():
+            table[f'{name}:{method}'] = dict(r, **meta)
+            print(f'{name:50s} {method:12s} {r["step_s"]:.4f} s/iter  {r["peak_mem_mb"]:9.1f} MB'
+                  f'  x{r["ratio_to_supervised"]:.2f} supervised')
+    os.makedirs(osp.dirname(args.out), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(table, f, indent=2, sort_keys=True)
+
+
+if __name__ == '__main__':
+    main()
