@@ -25,27 +25,46 @@ def _set_state(state):
 
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save the random generators of every rank in checkpoints and restore them on resume.
+    """Make resumed training draw exactly what the uninterrupted run draws.
 
-    With it, a resumed run draws the same ClassMix classes, augmentation parameters and dropout masks
-    as the uninterrupted run (mmengine restores model, optimiser, schedulers and the data order, not
-    the generators of the training process). Dataloader workers are re-seeded by mmengine.
+    mmengine restores model, optimiser, schedulers and the data order, not the random generators of
+    the training process (ClassMix classes, augmentation parameters, dropout masks). This hook
+    (1) stores, in each checkpoint, the generators of every rank as they were at the end of the
+    last train iteration, (2) restores them right before the first resumed iteration (after the
+    loop has rebuilt and advanced its data iterator, which draws a worker seed), and (3) keeps
+    validation from consuming training randomness, so a validation at a checkpoint boundary does
+    not shift the draws. Exact with ``num_workers >= 1`` (mmengine re-seeds workers, so replaying
+    the data order draws nothing from the main generators; with 0 workers the replay does).
     """
-    priority = 'VERY_LOW'
+    priority = 'LOW'  # after_train_iter before CheckpointHook (VERY_LOW) saves
+
+    def __init__(self):
+        self._boundary = None
+        self._pending = None
+        self._before_val = None
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self._boundary = _get_state()
 
     def before_save_checkpoint(self, runner, checkpoint):
-        states = all_gather_object(_get_state()) if is_distributed() else [_get_state()]
+        state = self._boundary or _get_state()
+        states = all_gather_object(state) if is_distributed() else [state]
         checkpoint.setdefault('meta', {})['random_state'] = states
 
     def after_load_checkpoint(self, runner, checkpoint):
         states = checkpoint.get('meta', {}).get('random_state')
-        if not states or not runner._resume:
-            return
-        rank = get_rank()
-        if rank < len(states):
-            self._pending = states[rank]
+        if states and runner._resume and get_rank() < len(states):
+            self._pending = states[get_rank()]
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         if self._pending is not None:
             _set_state(self._pending)
             self._pending = None
+
+    def before_val_epoch(self, runner):
+        self._before_val = _get_state()
+
+    def after_val_epoch(self, runner, metrics=None):
+        if self._before_val is not None:
+            _set_state(self._before_val)
+            self._before_val = None
