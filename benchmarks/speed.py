@@ -1,7 +1,7 @@
 """Iteration time and peak memory of a UDA step against a supervised mmseg step, same model and batch.
 
     python benchmarks/speed.py CONFIG [CONFIG ...] [--batch 2] [--iters 10] [--device cuda]
-        [--size H W] [--out benchmarks/results/speed.json]
+        [--size H W] [--cfg-options k=v ...] [--tag NAME] [--out benchmarks/results/speed.json]
 
 For each UDA config, the supervised step is its student segmentor (``model.segmentor``) trained with
 ``train_step`` on the source half of the batch; the UDA step is the segmentor's own ``train_step``
@@ -22,7 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmseg_uda  # noqa: E402,F401
 import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
@@ -77,6 +77,7 @@ def time_steps(model, optim_wrapper, data, iters, device):
 
 def measure(config, args, device):
     cfg = Config.fromfile(config)
+    cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = no_pretrained(cfg.model.to_dict())
     seg_cfg = model_cfg['segmentor']
@@ -113,13 +114,16 @@ def main():
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--size', type=int, nargs=2, help='crop H W (default: the config)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='config overrides, e.g. model.imnet_feature_dist=None')
+    parser.add_argument('--tag', default='', help='suffix of the result names')
     parser.add_argument('--out', default=osp.join(osp.dirname(osp.abspath(__file__)), 'results',
                                                   'speed.json'))
     args = parser.parse_args()
     device = torch.device(args.device)
     table = json.load(open(args.out)) if osp.isfile(args.out) else {}
     for config in args.configs:
-        name = osp.splitext(osp.relpath(config))[0]
+        name = osp.splitext(osp.relpath(config))[0] + args.tag
         res = measure(config, args, device)
         meta = dict(device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
                     batch=args.batch, size=args.size, iters=args.iters)

@@ -270,3 +270,17 @@ def test_predict_on_student_or_teacher():
         build_dacs(predict_on='ema')
     with pytest.raises(RuntimeError, match='DeviceAgnosticDDP'):
         model.loss(None, None)
+
+
+def test_optimiser_holds_only_the_student():
+    from mmengine.optim import build_optim_wrapper
+    model = build_dacs(imnet_feature_dist=dict())
+    ow = build_optim_wrapper(model, dict(
+        type='OptimWrapper', constructor='UDAOptimWrapperConstructor',
+        optimizer=dict(type='AdamW', lr=1e-3), paramwise_cfg=dict(custom_keys=dict(
+            head=dict(lr_mult=10.0)))))
+    in_optim = {id(p) for g in ow.optimizer.param_groups for p in g['params']}
+    assert in_optim == {id(p) for p in model.student.parameters()}
+    head = {id(p) for p in model.student.decode_head.parameters()}
+    lrs = {g['lr'] for g in ow.optimizer.param_groups if id(g['params'][0]) in head}
+    assert lrs == {1e-2}

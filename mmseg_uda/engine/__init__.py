@@ -1,10 +1,10 @@
 from .config import add_common_args, load_config
 from .ddp import DeviceAgnosticDDP, init_cpu_distributed
 from .hooks import RandomStateHook, UDADebugVisualizationHook
-from .optim_wrapper import CPUAmpOptimWrapper
+from .optim_wrapper import CPUAmpOptimWrapper, UDAOptimWrapperConstructor
 
 __all__ = [
     'RandomStateHook', 'UDADebugVisualizationHook',
-    'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'add_common_args',
+    'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'UDAOptimWrapperConstructor', 'add_common_args',
     'load_config'
 ]

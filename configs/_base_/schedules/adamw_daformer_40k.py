@@ -4,6 +4,7 @@
 # iterations, target validation and a checkpoint every 4k, best checkpoint by target mIoU.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='UDAOptimWrapperConstructor',  # UDA models: optimise the student only
     optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
     paramwise_cfg=dict(custom_keys=dict(
         head=dict(lr_mult=10.0), pos_block=dict(decay_mult=0.0), norm=dict(decay_mult=0.0))))

@@ -1,5 +1,6 @@
 # CPU-sized schedule of the toy_shift demo: AdamW, poly decay, validation on the toy target twice.
 optim_wrapper = dict(type='OptimWrapper',
+                     constructor='UDAOptimWrapperConstructor',  # UDA: the student only
                      optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999), weight_decay=0.01))
 max_iters = 300
 param_scheduler = [
