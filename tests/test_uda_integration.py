@@ -72,3 +72,12 @@ def test_dacs_train_val_resume_is_exact(toy_root, tmp_path, model):
               cwd=str(tmp_path))
     assert 'resumed epoch: 0, iter: 3' in out
     assert losses_at(out, 4, 4) == reference
+
+
+def test_dacs_demo_with_dist_train_on_two_cpu_processes(toy_root, tmp_path):
+    work = str(tmp_path / 'dist')
+    out = run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), DACS_DEMO, '2', '--work-dir', work]
+              + options(toy_root, 2), cwd=str(tmp_path), PYTHON=sys.executable, PORT='29541')
+    assert 'Distributed training: True' in out and 'GPU number: 2' in out
+    assert 'Iter(train) [2/2]' in out and osp.isfile(osp.join(work, 'iter_2.pth'))
+    assert 'mix.pseudo_weight' in out

@@ -44,11 +44,12 @@ class RandomStateHook(Hook):
         self._before_val = None
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self._boundary = _get_state()
+        # gathered here, on every rank: checkpoints may be written by rank 0 alone (best checkpoint)
+        state = _get_state()
+        self._boundary = all_gather_object(state) if is_distributed() else [state]
 
     def before_save_checkpoint(self, runner, checkpoint):
-        state = self._boundary or _get_state()
-        states = all_gather_object(state) if is_distributed() else [state]
+        states = self._boundary or [_get_state()]
         checkpoint.setdefault('meta', {})['random_state'] = states
 
     def after_load_checkpoint(self, runner, checkpoint):
