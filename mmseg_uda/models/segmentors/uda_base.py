@@ -1,6 +1,4 @@
 import torch
-from mmengine.model import is_model_wrapper
-from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -137,15 +135,6 @@ class UDABaseSegmentor(BaseSegmentor):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
-def unwrap(model):
-    return model.module if is_model_wrapper(model) else model
-
-
 def pixel_labels(data_samples):
     """Stack the ``gt_sem_seg`` of data samples into a (B, H, W) long tensor."""
     return torch.stack([ds.gt_sem_seg.data.squeeze(0) for ds in data_samples]).long()
-
-
-def set_pixel_labels(data_samples, labels):
-    for ds, label in zip(data_samples, labels):
-        ds.gt_sem_seg = PixelData(data=label.unsqueeze(0))
