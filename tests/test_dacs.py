@@ -284,3 +284,27 @@ def test_optimiser_holds_only_the_student():
     head = {id(p) for p in model.student.decode_head.parameters()}
     lrs = {g['lr'] for g in ow.optimizer.param_groups if id(g['params'][0]) in head}
     assert lrs == {1e-2}
+
+
+@pytest.mark.parametrize('case', ['all_ignore', 'single_class', 'absent_classes'])
+def test_weighted_loss_edge_cases_and_gradient(case):
+    model = build_dacs()
+    x = torch.randn(2, 3, H, W)
+    labels = {'all_ignore': torch.full((2, H, W), 255),
+              'single_class': torch.full((2, H, W), 2),
+              'absent_classes': torch.randint(0, 2, (2, H, W))}[case]
+    weights = torch.rand(2, H, W)
+    loss = model.weighted_loss(x, None, labels, weights)['decode.loss_ce']
+    assert torch.isfinite(loss)
+    if case == 'all_ignore':
+        assert loss.item() == 0  # every pixel is ignored: zero, not NaN
+    loss.backward()
+    grad = model.student.decode_head.conv_seg.weight.grad
+    assert grad is not None and torch.isfinite(grad).all()
+    # the gradient is that of mean(w · CE) computed by hand
+    model.zero_grad()
+    logits = F.interpolate(model.student.decode_head(model.student.extract_feat(x)), (H, W),
+                           mode='bilinear', align_corners=False)
+    ce = F.cross_entropy(logits, labels, ignore_index=255, reduction='none')
+    (weights * ce).mean().backward()
+    torch.testing.assert_close(model.student.decode_head.conv_seg.weight.grad, grad)
