@@ -1,6 +1,5 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--show-dir D] [--out D] ...``."""
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -22,7 +21,6 @@ def parse_args():
     parser.add_argument('--wait-time', type=float, default=2, help='display interval (s)')
     add_common_args(parser)
     args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
@@ -49,7 +47,7 @@ def main():
     if args.out:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
-    init_cpu_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend'))
+    init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()
 

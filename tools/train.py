@@ -1,6 +1,5 @@
 """Train a segmentor: ``python tools/train.py CONFIG [--work-dir D] [--resume] [--amp] ...``."""
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -21,7 +20,6 @@ def parse_args():
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision training')
     add_common_args(parser)
     args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
@@ -42,7 +40,7 @@ def main():
             cfg.load_from = None
         else:
             cfg.resume = False
-    init_cpu_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend'))
+    init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -1,4 +1,5 @@
 """Config loading shared by ``tools/train.py`` and ``tools/test.py``."""
+import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
@@ -38,6 +39,7 @@ def load_config(path, args):
         raise KeyError(f"config {path}: default_scope must be 'mmseg' "
                        f"(found {cfg.get('default_scope')!r})")
     cfg.launcher = args.launcher
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -27,15 +27,17 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
         return super().train_step(data, optim_wrapper)
 
 
-def init_cpu_distributed(launcher, backend='gloo'):
-    """Start the process group for a ``torchrun`` launch on a machine without CUDA.
+def init_cpu_distributed(cfg):
+    """Start the process group of a ``torchrun`` launch (``cfg.launcher``) on a machine without CUDA.
 
     mmengine's ``init_dist`` calls ``torch.cuda.set_device`` unconditionally, which fails without
-    CUDA; the Runner skips it when the group already exists. On CPU only gloo works, whatever the
-    config says. Returns True if a group was started here.
+    CUDA; the Runner skips it when the group already exists. On CPU only gloo works, whatever
+    ``env_cfg.dist_cfg.backend`` says. Returns True if a group was started here.
     """
     import torch
-    if launcher != 'pytorch' or torch.cuda.is_available() or torch_dist.is_initialized():
+    if cfg.get('launcher') != 'pytorch' or torch.cuda.is_available() \
+            or torch_dist.is_initialized():
         return False
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo')
     torch_dist.init_process_group(backend='gloo' if backend == 'nccl' else backend)
     return True

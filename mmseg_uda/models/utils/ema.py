@@ -32,9 +32,6 @@ class EMATeacher(BaseAveragedModel):
         """α_t of the DACS ramp for update number ``step`` (0-based)."""
         return min(1 - 1 / (step + 1), self.alpha)
 
-    def avg_func(self, averaged_param, source_param, steps):
-        averaged_param.lerp_(source_param, 1 - self.momentum(int(steps)))
-
     @torch.no_grad()
     def update_parameters(self, model):
         alpha = self.momentum(int(self.steps))
