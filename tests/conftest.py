@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import socket
 
 import cv2
 import numpy as np
@@ -28,6 +29,13 @@ def write_pairs(root, labels, img_dir='images', ann_dir='labels', img_suffix='.p
         cv2.imwrite(seg_path, label.astype(np.uint8))
         paths.append((img_path, seg_path))
     return paths
+
+
+def free_port():
+    """A currently unused TCP port on the loopback interface, for a torchrun rendezvous."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)

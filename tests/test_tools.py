@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port
 
 from mmseg_uda.datasets import generate_toy_shift
 
@@ -90,13 +90,14 @@ def test_amp_on_cpu(toy_root, tmp_path):
 def test_dist_train_and_test_two_cpu_processes(toy_root, tmp_path):
     work = str(tmp_path / 'dist')
     out = run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), DEMO, '2', '--work-dir', work]
-              + tiny_options(toy_root, 2), cwd=str(tmp_path), PYTHON=sys.executable, PORT='29517')
+              + tiny_options(toy_root, 2), cwd=str(tmp_path), PYTHON=sys.executable,
+              PORT=free_port())
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
     assert 'Distributed training: True' in out and 'GPU number: 2' in out  # 2 ranks (gloo)
     assert 'Iter(train) [2/2]' in out
     out = run(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), DEMO, osp.join(work, 'iter_2.pth'),
                '2', '--work-dir', work] + tiny_options(toy_root, 2), cwd=str(tmp_path),
-              PYTHON=sys.executable, PORT='29518')
+              PYTHON=sys.executable, PORT=free_port())
     assert 'GPU number: 2' in out and 0 <= last_miou(out) <= 100
 
 

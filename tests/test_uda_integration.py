@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port
 from test_tools import run, tiny_options
 
 from mmseg_uda.datasets import generate_toy_shift
@@ -77,7 +77,8 @@ def test_dacs_train_val_resume_is_exact(toy_root, tmp_path, model):
 def test_dacs_demo_with_dist_train_on_two_cpu_processes(toy_root, tmp_path):
     work = str(tmp_path / 'dist')
     out = run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), DACS_DEMO, '2', '--work-dir', work]
-              + options(toy_root, 2), cwd=str(tmp_path), PYTHON=sys.executable, PORT='29541')
+              + options(toy_root, 2), cwd=str(tmp_path), PYTHON=sys.executable,
+              PORT=free_port())
     assert 'Distributed training: True' in out and 'GPU number: 2' in out
     assert 'Iter(train) [2/2]' in out and osp.isfile(osp.join(work, 'iter_2.pth'))
     assert 'mix.pseudo_weight' in out

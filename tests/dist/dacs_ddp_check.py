@@ -7,6 +7,7 @@ rule keep the runs comparable; the confidence weight q is shared across ranks by
 """
 import os
 import sys
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -64,7 +65,8 @@ def main():
     moved = (ref_student - flat(build().student)).abs().max().item()
     assert moved > 1e-3, f'the reference run did not train (max change {moved})'
 
-    dist.init_process_group('gloo')
+    # a stuck collective fails within two minutes instead of hanging the test
+    dist.init_process_group('gloo', timeout=timedelta(seconds=120))
     rank = dist.get_rank()
     model = build()
     ddp = DeviceAgnosticDDP(module=model, broadcast_buffers=False)
