@@ -43,6 +43,20 @@ def test_camvid_void_becomes_ignore(tmp_path):
     np.testing.assert_array_equal(out, expected)
 
 
+def test_camvid_sequences(tmp_path):
+    import os
+    write_pairs(tmp_path, [np.zeros((4, 4), np.uint8)] * 3)
+    for i, name in enumerate(['0001TP_000010', '0006R0_f00930', '0016E5_00390']):
+        for folder in ('images', 'labels'):
+            os.rename(tmp_path / folder / f'{i:04d}.png', tmp_path / folder / f'{name}.png')
+    ds = build('CamVidDataset', tmp_path, sequences=['0006R0', '0016E5'])
+    assert sorted(osp.basename(ds.get_data_info(i)['img_path'])[:6]
+                  for i in range(len(ds))) == ['0006R0', '0016E5']
+    assert len(build('CamVidDataset', tmp_path, sequences='0001TP')) == 1
+    with pytest.raises(ValueError, match=r"sequences \['Seq05VD'\] have no image .*found"):
+        build('CamVidDataset', tmp_path, sequences=['Seq05VD'])
+
+
 def test_target_without_labels(tmp_path):
     write_pairs(tmp_path, [np.zeros((8, 8), np.uint8)])
     ds = build('GTA5Dataset', tmp_path, data_prefix=dict(img_path='images'),

@@ -1,11 +1,14 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--show-dir D] [--out D] ...``."""
 import argparse
+import json
+import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from any folder
 
 import mmseg_uda  # noqa: E402,F401  (compatibility fixes before mmseg loads)
+from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmseg_uda.engine import add_common_args, init_cpu_distributed, load_config  # noqa: E402
@@ -18,6 +21,7 @@ def parse_args():
     parser.add_argument('--out', help='folder to save the predicted label maps as PNG')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument('--show-dir', help='folder to save images painted with the predictions')
+    parser.add_argument('--metrics-out', help='write the metrics as JSON to this file')
     parser.add_argument('--wait-time', type=float, default=2, help='display interval (s)')
     add_common_args(parser)
     args = parser.parse_args()
@@ -49,7 +53,11 @@ def main():
         cfg.test_evaluator['keep_results'] = True
     init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.metrics_out and is_main_process():
+        os.makedirs(osp.dirname(osp.abspath(args.metrics_out)), exist_ok=True)
+        with open(args.metrics_out, 'w') as f:
+            json.dump({k: float(v) for k, v in metrics.items()}, f, indent=1)
 
 
 if __name__ == '__main__':

@@ -1,3 +1,4 @@
+from .blur import RandomGaussianBlur
 from .validate import ValidateSegLabel
 
-__all__ = ['ValidateSegLabel']
+__all__ = ['RandomGaussianBlur', 'ValidateSegLabel']

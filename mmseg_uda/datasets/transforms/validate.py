@@ -7,7 +7,8 @@ from mmseg.registry import TRANSFORMS
 class ValidateSegLabel(BaseTransform):
     """Check a freshly loaded label against its image; raise with the file names on bad data.
 
-    Place it right after ``LoadImageFromFile`` and ``LoadAnnotations`` (before any geometric transform).
+    Place it right after ``LoadAnnotations`` (before any geometric transform of the label; the image may
+    already be resized: the check uses the loaded image's ``ori_shape``).
     Checks that the label has the image's height and width and that every value is a class id
     ``0 <= v < num_classes`` or ``ignore_index``.
 
@@ -25,7 +26,9 @@ class ValidateSegLabel(BaseTransform):
         if 'gt_seg_map' not in results:
             return results
         label = results['gt_seg_map']
-        img_shape = results['img'].shape[:2] if 'img' in results else label.shape
+        # the loaded image's size (ori_shape), so that the check may follow a Resize of the image
+        img_shape = results.get('ori_shape') or (
+            results['img'].shape[:2] if 'img' in results else label.shape)
         where = f'label {results.get("seg_map_path")} of image {results.get("img_path")}'
         if tuple(label.shape[:2]) != tuple(img_shape):
             raise ValueError(f'{where}: label size {tuple(label.shape[:2])} differs from image size '

@@ -1,0 +1,25 @@
+# CamVid day->dusk benchmark, `dacs`: DACS self-training (configs/_base_/uda/dacs.py) warm-started from
+# the cached `source_only_aug` checkpoint of the same seed (the benchmark sets load_from). The source
+# frames keep source_only_aug's photometric augmentation (uda_day2dusk.py), so the only change from the
+# warm start is the adaptation. Short-run settings: EMA alpha 0.99 (0.999 barely moves the teacher in a few hundred
+# steps), no pseudo-label crop (CamVid has no rectification border or ego-vehicle strip), no feature
+# distance (random init: there are no ImageNet features to keep).
+_base_ = [
+    './_base_/model_dlv2_r18.py', './_base_/uda_day2dusk.py', '../../_base_/uda/dacs.py',
+    './_base_/schedule_cpu.py', '../../_base_/default_runtime.py'
+]
+model = dict(
+    segmentor={{_base_.segmentor}},
+    ema=dict(alpha=0.99),
+    pseudo_weight_ignore_top=0,
+    pseudo_weight_ignore_bottom=0,
+    imnet_feature_dist=None)
+optim_wrapper = dict(constructor='UDAOptimWrapperConstructor')  # the student only
+max_iters = 200
+param_scheduler = [
+    dict(type='PolyLR', power=1.0, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+default_hooks = dict(checkpoint=dict(interval=max_iters))
+custom_hooks = [dict(type='RandomStateHook'), dict(type='UDADebugVisualizationHook', interval=100)]
+benchmark = dict(warm_start='source_only_aug')  # read by benchmarks/camvid_day2dusk.py
