@@ -116,3 +116,18 @@ def test_random_gaussian_blur(prob):
         assert out['img'][4, 4, 0] < 255 and out['img'][4, 3, 0] == out['img'][4, 5, 0] > 0
     with pytest.raises(ValueError, match='sigma'):
         RandomGaussianBlur(sigma=(0, 1))
+
+
+@pytest.mark.parametrize('method', sorted(f[:-3] for f in os.listdir(
+    osp.join(REPO, 'configs', 'benchmarks', 'camvid')) if f.endswith('.py')))
+def test_configs_build(method):
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', 'camvid', f'{method}.py'))
+    model = MODELS.build(cfg.model)
+    assert model.decode_head.num_classes == 11 if hasattr(model, 'decode_head') else \
+        model.student.decode_head.num_classes == 11
+    assert cfg.test_dataloader.dataset.sequences == ['0001TP']  # scored on dusk
+    assert cfg.day_test_dataset.data_prefix.img_path == 'val'
+    spec = cfg.get('benchmark', {})
+    assert set(spec) <= {'warm_start', 'adabn_of'}

@@ -1,4 +1,5 @@
 from .blur import RandomGaussianBlur
+from .fda import FDA
 from .validate import ValidateSegLabel
 
-__all__ = ['RandomGaussianBlur', 'ValidateSegLabel']
+__all__ = ['FDA', 'RandomGaussianBlur', 'ValidateSegLabel']
