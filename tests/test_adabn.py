@@ -82,3 +82,18 @@ def test_errors():
         adapt_bn_statistics(nn.Conv2d(1, 1, 1), [])
     with pytest.raises(ValueError, match='yielded no batch'):
         adapt_bn_statistics(TinySegmentor(), [])
+
+
+def test_tool_needs_adabn_dataloader(tmp_path):
+    import os.path as osp
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'adabn.py'),
+           osp.join(REPO, 'configs', 'demo', 'source_only_toy_shift.py'), 'missing.pth',
+           str(tmp_path / 'out.pth')]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=str(tmp_path))
+    assert out.returncode != 0
+    assert 'source_only_toy_shift.py: AdaBN needs `adabn_dataloader`' in out.stderr
+    assert not (tmp_path / 'out.pth').exists()
