@@ -2,13 +2,13 @@ import copy
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from mmengine.dist import is_distributed
 from mmseg.models.losses import accuracy
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
+from ..utils.sampling import downscale_label_ratio
 from .uda_base import UDABaseSegmentor, pixel_labels
 
 # Cityscapes trainIds of the "thing" classes for DAFormer's feature distance: light, sign, person,
@@ -154,18 +154,17 @@ class DACS(UDABaseSegmentor):
     def feature_distance(self, inputs, feat, labels):
         """DAFormer's thing-class feature distance L_FD = Σ_j M_j ‖F_θ − F_ImNet‖₂ / Σ_j M_j.
 
-        M keeps feature positions whose majority class (average-pooled one-hot source label) covers
-        at least ``scale_min_ratio`` of the position and is a thing class. Zero if M is empty.
+        M keeps feature positions whose majority class (:func:`downscale_label_ratio`) covers at least
+        ``scale_min_ratio`` of the position and is a thing class. Zero if M is empty.
         """
         with torch.no_grad():
             self.imnet.eval()
             feat_imnet = self.imnet.extract_feat(inputs)[-1].detach()
         scale = labels.shape[-1] // feat.shape[-1]
-        onehot = F.one_hot(torch.where(labels == self.ignore_index, self.num_classes, labels),
-                           self.num_classes + 1).permute(0, 3, 1, 2).float()
-        ratio, major = F.avg_pool2d(onehot, scale)[:, :self.num_classes].max(1)
+        major = downscale_label_ratio(labels, scale, self.fd_cfg['scale_min_ratio'],
+                                      self.num_classes, self.ignore_index)
         things = torch.tensor(self.fd_cfg['classes'], device=labels.device)
-        mask = (ratio >= self.fd_cfg['scale_min_ratio']) & torch.isin(major, things)
+        mask = torch.isin(major, things)
         mask = mask[..., :feat.shape[-2], :feat.shape[-1]]
         dist_ = torch.norm(feat.float() - feat_imnet.float(), p=2, dim=1)
         if not mask.any():

@@ -1,0 +1,53 @@
+"""Label downsampling to the feature grid and class-balanced pixel sampling."""
+import torch
+import torch.nn.functional as F
+
+
+def downscale_label_ratio(labels, scale, min_ratio, num_classes, ignore_index=255):
+    """Majority class of each ``scale``×``scale`` cell, or ignore when it covers < ``min_ratio``.
+
+    DAFormer's purity rule (CLDA spec §9.2): the share of each class in a cell is the average-pooled
+    one-hot label (ignored pixels count as a class of their own), the cell takes the class with the
+    largest share if that share is ≥ ``min_ratio`` and it is not the ignore slot.
+
+    Args:
+        labels (Tensor): (B, H, W) long labels.
+        scale (int): the cell side (output stride).
+        min_ratio (float): minimum share of the majority class (0.75 in DAFormer).
+
+    Returns:
+        Tensor: (B, H // scale, W // scale) long labels.
+    """
+    slots = torch.where(labels == ignore_index, torch.full_like(labels, num_classes), labels)
+    onehot = F.one_hot(slots, num_classes + 1).permute(0, 3, 1, 2).float()
+    ratio, major = F.avg_pool2d(onehot, scale).max(1)
+    keep = (ratio >= min_ratio) & (major < num_classes)
+    return torch.where(keep, major, torch.full_like(major, ignore_index))
+
+
+def sample_per_class(labels, k, num_classes, generator=None):
+    """Indices of at most ``k`` pixels per class, drawn uniformly without replacement.
+
+    Classes with fewer than ``k`` pixels give all of theirs; labels outside [0, C) are never
+    drawn. Vectorised: one random key per pixel, sorted within each class.
+
+    Args:
+        labels (Tensor): labels of any shape (flattened).
+        k (int): pixels per class (CLDA: 1000 anchors per class and domain).
+        num_classes (int): C.
+        generator (torch.Generator, optional): RNG for the draw.
+
+    Returns:
+        Tensor: (N,) indices into ``labels.flatten()``, grouped by class.
+    """
+    flat = labels.flatten()
+    valid = (flat >= 0) & (flat < num_classes)
+    idx = valid.nonzero().squeeze(1)
+    cls = flat[idx]
+    device = flat.device if generator is None else generator.device
+    keys = torch.rand(idx.numel(), generator=generator, device=device).to(flat.device)
+    order = torch.argsort(cls.double() + keys.double() * 0.5)  # by class, random within a class
+    idx, cls = idx[order], cls[order]
+    counts = torch.bincount(cls, minlength=num_classes)
+    rank = torch.arange(cls.numel(), device=flat.device) - (torch.cumsum(counts, 0) - counts)[cls]
+    return idx[rank < k]
