@@ -257,3 +257,21 @@ def test_tiny_mit_daformer_train_step():
                          channels=32, num_classes=19),
         train_cfg=dict(), test_cfg=dict(mode='whole')))
     assert model.decode_head.fusion.bottleneck.conv.in_channels == 4 * 32
+
+
+def test_projection_head():
+    import torch
+    from mmseg.registry import MODELS
+    head = MODELS.build(dict(type='ProjectionHead', in_channels=16, out_channels=8))
+    feats = [torch.randn(2, 4, 6, 6), torch.randn(2, 16, 5, 7, requires_grad=True)]
+    out = head(feats)  # the last backbone output
+    assert out.shape == (2, 8, 5, 7)
+    torch.testing.assert_close(out.norm(dim=1), torch.ones(2, 5, 7))
+    out.sum().backward()
+    assert feats[1].grad is not None and all(p.grad is not None for p in head.parameters())
+    convs = [m for m in head.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(16, 16), (16, 8)]
+    bn = MODELS.build(dict(type='ProjectionHead', in_channels=16, out_channels=8, channels=4,
+                           norm_cfg=dict(type='BN'), final_act=True, normalize=False))
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in bn.modules()) == 2
+    assert (bn(torch.randn(2, 16, 3, 3)) >= 0).all()  # final ReLU
