@@ -113,6 +113,22 @@ def test_ema_buffer_modes(mode, expected):
     assert int(ema.module.num_batches_tracked) == (0 if mode == 'keep' else 7)
 
 
+def test_ema_hard_copy_every_interval():
+    """CLDA's teacher: a copy of the student (buffers included) every `interval` calls."""
+    student = torch.nn.BatchNorm1d(1)
+    ema = EMATeacher(student, alpha=0.0, buffers='copy', interval=3)
+    seen = []
+    for t in range(7):
+        student.weight.data.fill_(float(t))
+        student.running_mean.fill_(float(t))
+        ema.update_parameters(student)
+        seen.append((ema.module.weight.item(), ema.module.running_mean.item()))
+    assert seen == [(0, 0), (0, 0), (0, 0), (3, 3), (3, 3), (3, 3), (6, 6)]
+    assert int(ema.steps) == 7
+    with pytest.raises(ValueError, match='interval'):
+        EMATeacher(student, interval=0)
+
+
 # -- ClassMix ------------------------------------------------------------------------------------
 def test_classmix_pastes_exactly_half_of_each_images_classes():
     torch.manual_seed(0)

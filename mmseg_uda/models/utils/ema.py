@@ -17,16 +17,22 @@ class EMATeacher(BaseAveragedModel):
             ``'keep'``: nothing; they change only through the teacher's own train-mode forwards
             (DACS/DAFormer: only parameters are averaged); ``'copy'``: take the student's;
             ``'ema'``: averaged like parameters (integer buffers are copied).
+        interval (int): update every ``interval``-th call only (t still counts every call). CLDA's
+            teacher, a hard copy of the student every 200 iterations, is ``alpha=0,
+            buffers='copy', interval=200``.
     """
 
-    def __init__(self, model, alpha=0.999, buffers='keep'):
+    def __init__(self, model, alpha=0.999, buffers='keep', interval=1):
         if not 0 <= alpha < 1:
             raise ValueError(f'EMA alpha must be in [0, 1), got {alpha}')
         if buffers not in BUFFER_MODES:
             raise ValueError(f'EMA buffers must be one of {BUFFER_MODES}, got {buffers!r}')
+        if interval < 1:
+            raise ValueError(f'EMA interval must be >= 1, got {interval}')
         super().__init__(model, update_buffers=False)
         self.alpha = alpha
         self.buffers_mode = buffers
+        self.interval = interval
 
     def momentum(self, step):
         """α_t of the DACS ramp for update number ``step`` (0-based)."""
@@ -34,7 +40,11 @@ class EMATeacher(BaseAveragedModel):
 
     @torch.no_grad()
     def update_parameters(self, model):
-        alpha = self.momentum(int(self.steps))
+        step = int(self.steps)
+        self.steps += 1
+        if step % self.interval:
+            return
+        alpha = self.momentum(step)
         avg = [p for p in self.module.parameters()]
         src = [p.detach() for p in model.parameters()]
         if self.buffers_mode == 'ema':
@@ -49,4 +59,3 @@ class EMATeacher(BaseAveragedModel):
                 b.copy_(s)
         # θ' ← α θ' + (1 − α) θ, one fused call over all tensors
         torch._foreach_lerp_(avg, src, 1 - alpha)
-        self.steps += 1
