@@ -3,8 +3,6 @@ import copy
 import torch
 import torch.distributed as dist
 from mmengine.dist import is_distributed
-from mmseg.models.losses import accuracy
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
@@ -118,18 +116,8 @@ class DACS(UDABaseSegmentor):
 
     def weighted_loss(self, inputs, data_samples, labels, weights):
         """Decode-head losses with per-pixel weights: mean over all pixels of w · CE (DACS)."""
-        head = self.student.decode_head
-        logits = head.forward(self.student.extract_feat(inputs))
-        logits = resize(logits, size=labels.shape[1:], mode='bilinear',
-                        align_corners=head.align_corners)
-        losses = {}
-        loss_fns = head.loss_decode if isinstance(head.loss_decode, torch.nn.ModuleList) \
-            else [head.loss_decode]
-        for fn in loss_fns:
-            losses[f'decode.{fn.loss_name}'] = self.mix_loss_weight * fn(
-                logits, labels, weight=weights, ignore_index=head.ignore_index)
-        losses['decode.acc_seg'] = accuracy(logits, labels, ignore_index=head.ignore_index)
-        return losses
+        logits = self.student.decode_head.forward(self.student.extract_feat(inputs))
+        return self.decode_losses(logits, labels, weights, scale=self.mix_loss_weight)
 
     def pseudo_labels(self, inputs, data_samples):
         """Teacher pseudo-labels ŷ_T (B, H, W) and confidence weights q (B, H, W)."""

@@ -1,4 +1,5 @@
 import torch
+from mmseg.models.losses import accuracy
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -26,12 +27,14 @@ class UDABaseSegmentor(BaseSegmentor):
         teacher_bn (str): BN mode of the teacher's forward: ``'train'`` (batch statistics, as
             DAFormer's code) or ``'eval'`` (running statistics). Dropout and DropPath are off.
         predict_on (str): ``'student'`` (DAFormer evaluates the student) or ``'teacher'``.
+        student_heads (dict, optional): extra heads attached to the student (and so copied into the
+            teacher), name -> config, e.g. ``dict(projection_head=dict(type='ProjectionHead', ...))``.
         data_preprocessor (dict, optional): usually ``UDADataPreProcessor``.
     """
     STUDENT_MODES = ()
 
     def __init__(self, segmentor, ema=dict(alpha=0.999, buffers='keep'), teacher_bn='train',
-                 predict_on='student', data_preprocessor=None, init_cfg=None):
+                 predict_on='student', student_heads=None, data_preprocessor=None, init_cfg=None):
         segmentor = dict(segmentor)
         inner_preprocessor = segmentor.pop('data_preprocessor', None)
         super().__init__(data_preprocessor=inner_preprocessor or data_preprocessor,
@@ -41,6 +44,8 @@ class UDABaseSegmentor(BaseSegmentor):
         if predict_on not in ('student', 'teacher'):
             raise ValueError(f"predict_on must be 'student' or 'teacher', got {predict_on!r}")
         self.student = MODELS.build(segmentor)
+        for name, head in (student_heads or {}).items():
+            self.student.add_module(name, MODELS.build(head))
         self.teacher = EMATeacher(self.student, **ema)
         self.teacher_bn = teacher_bn
         self.predict_on = predict_on
@@ -70,6 +75,23 @@ class UDABaseSegmentor(BaseSegmentor):
         loss, log_vars = self.parse_losses(losses)
         optim_wrapper.backward(loss)
         return {f'{prefix}.{k}': v for k, v in log_vars.items()}
+
+    def decode_losses(self, logits, labels, weights=None, scale=1.0):
+        """The student decode head's losses of ``logits`` against (B, H, W) ``labels``.
+
+        Logits are resized to the labels; ``weights`` (B, H, W) weight each pixel (DACS); every loss
+        is multiplied by ``scale``. Keys are ``decode.<loss name>`` and ``decode.acc_seg``.
+        """
+        head = self.student.decode_head
+        logits = resize(logits, size=labels.shape[1:], mode='bilinear',
+                        align_corners=head.align_corners)
+        loss_fns = head.loss_decode if isinstance(head.loss_decode, torch.nn.ModuleList) \
+            else [head.loss_decode]
+        losses = {f'decode.{fn.loss_name}': scale * fn(logits, labels, weight=weights,
+                                                       ignore_index=head.ignore_index)
+                  for fn in loss_fns}
+        losses['decode.acc_seg'] = accuracy(logits, labels, ignore_index=head.ignore_index)
+        return losses
 
     def forward(self, inputs, data_samples=None, mode='tensor', **kwargs):
         if mode in self.STUDENT_MODES:
