@@ -108,18 +108,45 @@ class UDABaseSegmentor(BaseSegmentor):
     def teacher_model(self):
         return self.teacher.module
 
-    @torch.no_grad()
-    def teacher_logits(self, inputs, data_samples):
-        """Teacher logits at the (padded) input size; no gradients, BN as ``teacher_bn``, no dropout.
-        """
+    def _teacher_for_inference(self):
+        """The teacher with BN as ``teacher_bn`` and Dropout / DropPath off."""
         model = self.teacher_model
         model.train(self.teacher_bn == 'train')
         for m in model.modules():
             if isinstance(m, torch.nn.Dropout) or type(m).__name__ == 'DropPath':
                 m.training = False
+        return model
+
+    @torch.no_grad()
+    def teacher_logits(self, inputs, data_samples=None):
+        """Teacher logits at the (padded) input size; no gradients, BN as ``teacher_bn``, no dropout.
+        """
+        model = self._teacher_for_inference()
         logits = model.decode_head.forward(model.extract_feat(inputs))
         return resize(logits, size=inputs.shape[2:], mode='bilinear',
                       align_corners=model.decode_head.align_corners)
+
+    @torch.no_grad()
+    def teacher_probs(self, inputs, scales=(1.0, )):
+        """Teacher softmax probabilities averaged over input ``scales``, at the input size.
+
+        Each scale resizes the input bilinearly, and its logits back to the input size, before the
+        softmax (CLDA §5.1: probabilities averaged over scales). Returns the probabilities (float32)
+        and the backbone features of the scale-1.0 pass (None if 1.0 is not among the scales).
+        """
+        model = self._teacher_for_inference()
+        align = model.decode_head.align_corners
+        probs, feats = 0, None
+        for s in scales:
+            x = inputs if s == 1.0 else resize(inputs, scale_factor=s, mode='bilinear',
+                                               align_corners=align)
+            f = model.extract_feat(x)
+            logits = resize(model.decode_head.forward(f), size=inputs.shape[2:], mode='bilinear',
+                            align_corners=align)
+            probs = probs + logits.float().softmax(1) / len(scales)
+            if s == 1.0:
+                feats = f
+        return probs, feats
 
     # -- inference: student or teacher -------------------------------------------------------
     @property
