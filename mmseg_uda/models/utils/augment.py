@@ -1,0 +1,53 @@
+"""Per-image photometric augmentation of normalised batches on the device (CLDA App. A, Table 5)."""
+import torch
+
+
+class PhotometricAug:
+    """Colour jitter (prob. ``jitter_prob``), random grayscale and one CutOut square per image.
+
+    Colour jitter is kornia's ``ColorJiggle`` with (brightness, contrast, saturation, hue) =
+    ``color_jitter``, drawn per image; grayscale with ``grayscale_prob``; CutOut fills a square of
+    side ~ U[0, ``cutout_max``] px with 0, the mean after normalisation (CLDA spec §9.15; labels
+    are kept). Images are de-normalised to [0, 1] for the colour ops and normalised back; float32
+    outside autocast.
+
+    Args:
+        mean, std (Sequence[float]): the data preprocessor's normalisation (0–255 scale).
+        color_jitter (tuple): CLDA (0.4, 0.4, 0.4, 0.1).
+        jitter_prob (float): SimCLR/MoCo-v2's 0.8 (spec suggestion).
+        grayscale_prob (float): CLDA 0.2.
+        cutout_max (int): CLDA 40 (0: no CutOut).
+    """
+
+    def __init__(self, mean, std, color_jitter=(0.4, 0.4, 0.4, 0.1), jitter_prob=0.8,
+                 grayscale_prob=0.2, cutout_max=40):
+        from kornia.augmentation import ColorJiggle, RandomGrayscale
+        self.jitter = ColorJiggle(*color_jitter, p=jitter_prob)
+        self.gray = RandomGrayscale(p=grayscale_prob)
+        self.mean = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+        self.cutout_max = cutout_max
+
+    def __call__(self, img):
+        dtype = img.dtype
+        with torch.autocast(device_type=img.device.type, enabled=False):
+            mean, std = self.mean.to(img.device), self.std.to(img.device)
+            x = ((img.float() * std + mean) / 255.0).clamp(0, 1)
+            x = self.gray(self.jitter(x))
+            x = (x * 255.0 - mean) / std
+            if self.cutout_max > 0:
+                x = x * (1 - cutout_masks(x.shape[0], x.shape[2:], self.cutout_max, x.device))
+        return x.to(dtype)
+
+
+def cutout_masks(batch_size, size, max_side, device=None):
+    """(B, 1, H, W) float masks with one square of side ~ U[0, max_side] at a random place."""
+    h, w = size
+    side = torch.randint(0, max_side + 1, (batch_size, 1, 1), device=device)
+    cy = torch.randint(0, h, (batch_size, 1, 1), device=device)
+    cx = torch.randint(0, w, (batch_size, 1, 1), device=device)
+    ys = torch.arange(h, device=device).view(1, h, 1)
+    xs = torch.arange(w, device=device).view(1, 1, w)
+    inside = ((ys - cy + side // 2) >= 0) & ((ys - cy + side // 2) < side) & \
+        ((xs - cx + side // 2) >= 0) & ((xs - cx + side // 2) < side)
+    return inside[:, None].float()

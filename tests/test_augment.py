@@ -1,0 +1,28 @@
+"""Per-image photometric augmentation (models/utils/augment.py)."""
+import torch
+
+from mmseg_uda.models.utils.augment import PhotometricAug, cutout_masks
+
+
+def test_cutout_masks():
+    torch.manual_seed(0)
+    m = cutout_masks(64, (20, 30), 6)
+    areas = m.sum((1, 2, 3))
+    sides = areas.sqrt()
+    # clipped at the border, so a square of side s covers at most s² pixels
+    assert (areas <= 36).all() and (sides == sides.round()).sum() > 10 and (areas == 0).any()
+    assert cutout_masks(4, (8, 8), 0).sum() == 0
+
+
+def test_identity_settings_and_range():
+    mean, std = [120., 110., 100.], [50., 60., 70.]
+    aug = PhotometricAug(mean, std, color_jitter=(0, 0, 0, 0), jitter_prob=0, grayscale_prob=0,
+                         cutout_max=0)
+    x = (torch.rand(2, 3, 8, 8) * 255 - torch.tensor(mean).view(1, 3, 1, 1)) / \
+        torch.tensor(std).view(1, 3, 1, 1)
+    torch.testing.assert_close(aug(x), x, atol=1e-5, rtol=0)
+    gray = PhotometricAug(mean, std, jitter_prob=0, grayscale_prob=1.0, cutout_max=0)(x)
+    raw = gray * torch.tensor(std).view(1, 3, 1, 1) + torch.tensor(mean).view(1, 3, 1, 1)
+    torch.testing.assert_close(raw[:, 0], raw[:, 1], atol=1e-3, rtol=0)  # grey: equal channels
+    out = PhotometricAug(mean, std)(x.bfloat16())
+    assert out.dtype == torch.bfloat16 and torch.isfinite(out.float()).all()
