@@ -158,7 +158,3 @@ class DACS(UDABaseSegmentor):
         if not mask.any():
             return dist_.sum() * 0  # keeps the graph; no thing pixel in this batch
         return self.fd_cfg['lambda_'] * dist_[mask].mean()
-
-    def denormalize(self, img):
-        pre = self.data_preprocessor
-        return (img.detach().float() * pre.std + pre.mean).clamp(0, 255)

@@ -93,6 +93,11 @@ class UDABaseSegmentor(BaseSegmentor):
         losses['decode.acc_seg'] = accuracy(logits, labels, ignore_index=head.ignore_index)
         return losses
 
+    def denormalize(self, img):
+        """Normalised images back to 0-255 (detached, float32) for debug images."""
+        pre = self.data_preprocessor
+        return (img.detach().float() * pre.std + pre.mean).clamp(0, 255)
+
     def forward(self, inputs, data_samples=None, mode='tensor', **kwargs):
         if mode in self.STUDENT_MODES:
             return getattr(self, mode)(inputs, data_samples, **kwargs)

@@ -28,17 +28,19 @@ class ClassMemoryBank(nn.Module):
         self.register_buffer('count', torch.zeros(num_classes, dtype=torch.long))
 
     @torch.no_grad()
-    def push(self, keys, labels):
+    def push(self, keys, labels, same_on_all_ranks=False):
         """Enqueue keys (N, D) of classes ``labels`` (N,) from all ranks; the oldest go first.
 
         Within a class, later rows are newer; when more than ``size`` arrive, the last ``size`` stay.
-        Labels outside [0, C) (e.g. the ignore index) are dropped.
+        Labels outside [0, C) (e.g. the ignore index) are dropped. ``same_on_all_ranks``: the keys
+        are already global (e.g. prototypes summed over ranks) and are pushed once, not gathered.
         """
         if keys.shape[-1] != self.dim:
             raise ValueError(f'ClassMemoryBank: keys of dim {keys.shape[-1]}, expected {self.dim}')
         keep = (labels >= 0) & (labels < self.num_classes)
-        keys = gather_rows(keys.detach()[keep].to(self.keys.dtype))
-        labels = gather_rows(labels[keep].long())
+        keys, labels = keys.detach()[keep].to(self.keys.dtype), labels[keep].long()
+        if not same_on_all_ranks:
+            keys, labels = gather_rows(keys), gather_rows(labels)
         if labels.numel() == 0:
             return
         order = torch.sort(labels, stable=True).indices  # group by class, arrival order kept
