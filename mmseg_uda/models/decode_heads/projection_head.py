@@ -40,6 +40,7 @@ class ProjectionHead(BaseModule):
                 layers.append(ConvModule(cin, cout, 1, norm_cfg=norm_cfg,
                                          act_cfg=dict(type='ReLU')))
         self.convs = nn.Sequential(*layers)
+        self.in_channels, self.out_channels = in_channels, out_channels
         self.normalize = normalize
         self.in_index = in_index
 

@@ -12,6 +12,10 @@ from ..utils.sampling import downscale_label_ratio, sample_per_class
 from .uda_base import UDABaseSegmentor, pixel_labels
 
 
+AUGMENT_KEYS = {'scale', 'max_rotation', 'flip_prob', 'color_jitter', 'jitter_prob',
+                'grayscale_prob', 'cutout_max'}
+
+
 @MODELS.register_module()
 class CLDA(UDABaseSegmentor):
     """CLDA self-training (Zhang et al., "Unsupervised Contrastive Domain Adaptation for Semantic
@@ -70,6 +74,10 @@ class CLDA(UDABaseSegmentor):
         self.pseudo_scales, self.tau0, self.top = tuple(pseudo_scales), tau0, top
         self.label_min_ratio = label_min_ratio
         augment = dict(augment)
+        unknown = set(augment) - AUGMENT_KEYS
+        if unknown:
+            raise KeyError(f'CLDA: unknown augment keys {sorted(unknown)}; valid: '
+                           f'{sorted(AUGMENT_KEYS)}')
         self.geometric = {k: augment.pop(k) for k in ('scale', 'max_rotation', 'flip_prob')
                           if k in augment}
         pre = self.data_preprocessor
@@ -80,7 +88,7 @@ class CLDA(UDABaseSegmentor):
         self.target_protos = ClassMemoryBank(self.num_classes, memory_size, dim)
         # pseudo-label prototypes live in the teacher's penultimate (projection-head input) space
         self.expansion = None if label_expansion is None else LabelExpansion(
-            self.num_classes, projection_head['in_channels'], **label_expansion)
+            self.num_classes, self.student.projection_head.in_channels, **label_expansion)
 
     # -- the iteration ---------------------------------------------------------------------------
     def train_iteration(self, inputs, data_samples, optim_wrapper, forward):
@@ -122,14 +130,14 @@ class CLDA(UDABaseSegmentor):
         probs, feats = self.teacher_probs(tgt_img, scales)
         conf, pred = probs.max(1)
         taus = class_adaptive_thresholds(conf, pred, self.num_classes, self.tau0, self.top)
-        confident = conf > taus[pred]
+        confident = conf >= taus[pred]  # ≥: ties at the quantile (upsampled logits) stay in
         ignore = torch.full_like(pred, self.ignore_index)
         confident_label = torch.where(confident, pred, ignore)
         pseudo = confident_label
         if self.expansion is not None:
             g = feats[-1]
             w_f, pred_f = F.adaptive_avg_pool2d(probs, g.shape[2:]).max(1)
-            label_f, accept_f = self.expansion(g, pred_f, w_f, w_f > taus[pred_f],
+            label_f, accept_f = self.expansion(g, pred_f, w_f, w_f >= taus[pred_f],
                                                self.ignore_index)
             up = F.interpolate(torch.stack([label_f, accept_f.long()], 1).float(),
                                size=pred.shape[1:], mode='nearest').long()

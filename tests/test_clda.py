@@ -1,0 +1,68 @@
+"""CLDA (models/segmentors/clda.py): the self-training iteration on tiny tensors."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from test_dacs import NUM_CLASSES, optim, paired_batch, tiny_segmentor
+
+
+def build_clda(**kwargs):
+    cfg = dict(type='CLDA', segmentor=tiny_segmentor(),
+               projection_head=dict(type='ProjectionHead', in_channels=64, out_channels=16),
+               ema=dict(alpha=0.0, buffers='copy', interval=2), pseudo_scales=(0.5, 1.0),
+               anchors_per_class=50, memory_size=20, enqueue_per_class=5)
+    cfg.update(kwargs)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def blocky_batch(seed):
+    """Source labels in 8x8 blocks, so feature cells (stride 8) are pure."""
+    batch = paired_batch(seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    for ds in batch['source']['data_samples']:
+        label = torch.randint(0, NUM_CLASSES, (1, 1, 4, 4), generator=g).float()
+        ds.gt_sem_seg.data = F.interpolate(label, size=(32, 32), mode='nearest')[0].long()
+    return batch
+
+
+def test_iterations_fill_the_memories_and_refresh_the_teacher():
+    torch.manual_seed(0)
+    model = build_clda()
+    ow = optim(model)
+    logs = [model.train_step(blocky_batch(i), ow) for i in range(3)]
+    for log in logs:
+        assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values())
+    assert logs[-1]['clda.loss_in_src'] > 0  # source keys exist from the 2nd iteration
+    assert model.source_pixels.count.sum() > 0 and model.source_protos.count.sum() > 0
+    # hard copy at calls 0 and 2: the teacher equals the student after the 3rd step
+    for (n, p), q in zip(model.student.named_parameters(), model.teacher_model.parameters()):
+        assert torch.equal(p, q), n
+    # the expansion window was reset at that refresh
+    assert model.expansion.totals.sum() == 0
+
+
+def test_pseudo_labels_thresholds_and_expansion():
+    model = build_clda(pseudo_scales=(1.0, ), label_expansion=None)
+    x = torch.randn(2, 3, 32, 32)
+    pseudo, confident, omega = model.pseudo_labels(x)
+    probs, _ = model.teacher_probs(x)
+    conf, pred = probs.max(1)
+    # every predicted class keeps its most confident pixels (class-adaptive threshold)
+    for c in pred.unique():
+        assert (confident[pred == c] != 255).any()
+    assert torch.equal(pseudo, confident)  # no expansion
+    torch.testing.assert_close(omega[:, 0], conf)
+    model = build_clda(pseudo_scales=(1.0, ), label_expansion=dict(max_distance=2.0))
+    pseudo, confident, _ = model.pseudo_labels(x)
+    assert (pseudo != 255).all()  # every pixel is within the (huge) radius of some prototype
+    assert torch.equal(pseudo[confident != 255], confident[confident != 255])
+
+
+def test_ablation_switches_and_no_contrast():
+    model = build_clda(in_domain=False, cross_domain=False)
+    log = model.train_step(blocky_batch(0), optim(model))
+    assert not any('loss_in' in k or 'loss_cross' in k for k in log)
+    with pytest.raises(KeyError, match=r"unknown augment keys \['unknown'\]"):
+        build_clda(augment=dict(unknown=1))
