@@ -9,13 +9,19 @@ def grid(*vectors):
     return torch.tensor(vectors, dtype=torch.float).t()[None, :, None, :]
 
 
+def run(exp, feats, pred, weight, confident):
+    nearest, within = exp(feats, pred, weight, confident)
+    labels = torch.where(confident, pred, torch.full_like(pred, 255))
+    return LabelExpansion.expand(labels, confident, nearest, within)
+
+
 def test_expansion_by_nearest_prototype_within_radius():
     exp = LabelExpansion(num_classes=2, dim=2, max_distance=0.1)
     feats = grid([1, 0], [0, 1], [0.99, 0.1], [0.1, 0.99], [1, 1])
     pred = torch.tensor([[[0, 1, 1, 0, 0]]])
     weight = torch.ones(1, 1, 5)
     confident = torch.tensor([[[True, True, False, False, False]]])
-    labels, expanded = exp(feats, pred, weight, confident)
+    labels, expanded = run(exp, feats, pred, weight, confident)
     # pixel 2 is close to class 0's prototype, pixel 3 to class 1's; pixel 4 (45 degrees, d=0.29)
     # is too far from both
     assert labels.tolist() == [[[0, 1, 0, 1, 255]]]
@@ -25,17 +31,17 @@ def test_expansion_by_nearest_prototype_within_radius():
 def test_window_accumulates_and_resets():
     exp = LabelExpansion(num_classes=2, dim=2, max_distance=0.5)
     conf = torch.tensor([[[True]]])
-    exp(grid([1, 0]), torch.tensor([[[0]]]), torch.tensor([[[1.]]]), conf)
-    exp(grid([0, 1]), torch.tensor([[[0]]]), torch.tensor([[[3.]]]), conf)  # ω-weighted
+    run(exp, grid([1, 0]), torch.tensor([[[0]]]), torch.tensor([[[1.]]]), conf)
+    run(exp, grid([0, 1]), torch.tensor([[[0]]]), torch.tensor([[[3.]]]), conf)  # ω-weighted
     torch.testing.assert_close(exp.sums[0], torch.tensor([1., 3.]))
     assert exp.totals.tolist() == [4., 0.]
     # class 1 never confident: nothing is expanded into it, no NaN
-    labels, _ = exp(grid([0, 1]), torch.tensor([[[1]]]), torch.tensor([[[0.2]]]),
+    labels, _ = run(exp, grid([0, 1]), torch.tensor([[[1]]]), torch.tensor([[[0.2]]]),
                     torch.tensor([[[False]]]))
     assert labels.item() == 0  # nearest (and only) prototype is class 0, d = 1 - 0.95 < 0.5
     exp.reset()
     assert exp.totals.sum() == 0
-    labels, expanded = exp(grid([0, 1]), torch.tensor([[[1]]]), torch.tensor([[[0.2]]]),
+    labels, expanded = run(exp, grid([0, 1]), torch.tensor([[[1]]]), torch.tensor([[[0.2]]]),
                            torch.tensor([[[False]]]))
     assert labels.item() == 255 and not expanded.any()  # empty window: no prototype
 
@@ -46,6 +52,16 @@ def test_class_radius_is_a_quantile_of_confident_distances():
     feats = grid([1, 0], [0.8, 0.6], [0.9, 0.3], [0, 1])
     pred = torch.zeros(1, 1, 4, dtype=torch.long)
     confident = torch.tensor([[[True, True, False, False]]])
-    labels, expanded = exp(feats, pred, torch.ones(1, 1, 4), confident)
+    labels, expanded = run(exp, feats, pred, torch.ones(1, 1, 4), confident)
     assert expanded.tolist() == [[[False, False, True, False]]]  # inside the radius / outside
     assert labels.tolist() == [[[0, 0, 0, 255]]]
+
+
+def test_expand_upsamples_and_keeps_confident_pixels():
+    labels = torch.tensor([[[1, 255, 255, 255]]]).expand(1, 2, 4).clone()
+    confident = labels != 255
+    nearest = torch.tensor([[[0, 2]]])  # a 1x2 grid: cells of 2x2 pixels
+    within = torch.tensor([[[True, False]]])
+    out, expanded = LabelExpansion.expand(labels, confident, nearest, within)
+    assert out.tolist() == [[[1, 0, 255, 255], [1, 0, 255, 255]]]
+    assert expanded.sum() == 2

@@ -137,12 +137,8 @@ class CLDA(UDABaseSegmentor):
         if self.expansion is not None:
             g = feats[-1]
             w_f, pred_f = F.adaptive_avg_pool2d(probs, g.shape[2:]).max(1)
-            label_f, accept_f = self.expansion(g, pred_f, w_f, w_f >= taus[pred_f],
-                                               self.ignore_index)
-            up = F.interpolate(torch.stack([label_f, accept_f.long()], 1).float(),
-                               size=pred.shape[1:], mode='nearest').long()
-            accept = up[:, 1].bool() & ~confident  # only low-confidence pixels are overwritten
-            pseudo = torch.where(accept, up[:, 0], confident_label)
+            nearest, within = self.expansion(g, pred_f, w_f, w_f >= taus[pred_f])
+            pseudo, _ = self.expansion.expand(confident_label, confident, nearest, within)
         return pseudo, confident_label, conf[:, None]
 
     def augmented_view(self, img, *labels, probs=None):

@@ -37,8 +37,8 @@ class LabelExpansion(nn.Module):
         self.totals.zero_()
 
     @torch.no_grad()
-    def forward(self, feats, pred, weight, confident, ignore_index=255):
-        """Expanded labels at feature resolution.
+    def forward(self, feats, pred, weight, confident):
+        """Accumulate this batch's confident features; nearest prototype of every position.
 
         Args:
             feats (Tensor): teacher features (B, D, h, w).
@@ -47,8 +47,9 @@ class LabelExpansion(nn.Module):
             confident (Tensor): bool (B, h, w), conf > τ_pred (the pixels of F_c).
 
         Returns:
-            tuple[Tensor, Tensor]: labels (B, h, w): ``pred`` where confident, the expanded class
-            where accepted, else ``ignore_index``; and the bool mask of the expanded pixels.
+            tuple[Tensor, Tensor]: the class of the nearest prototype (B, h, w) and whether it is
+            within the radius (B, h, w); the caller relabels its low-confidence pixels with it
+            (:meth:`expand`).
         """
         g = F.normalize(feats.float(), dim=1).permute(0, 2, 3, 1).reshape(-1, feats.shape[1])
         pred, weight, confident = pred.flatten(), weight.flatten(), confident.flatten()
@@ -62,11 +63,24 @@ class LabelExpansion(nn.Module):
         dist[:, ~present] = float('inf')
         radius = self.class_radius(dist, cls, present)
         nearest_d, nearest = dist.min(1)
-        accept = ~confident & (nearest_d <= radius[nearest])
-        labels = torch.where(confident, pred, torch.full_like(pred, ignore_index))
-        labels = torch.where(accept, nearest, labels)
+        within = nearest_d <= radius[nearest]
         shape = feats.shape[:1] + feats.shape[2:]
-        return labels.view(shape), accept.view(shape)
+        return nearest.view(shape), within.view(shape)
+
+    @staticmethod
+    def expand(labels, confident, nearest, within):
+        """Labels where confident, else the nearest prototype's class where within the radius.
+
+        ``nearest``/``within`` may be at a lower resolution (feature grid): they are upsampled by
+        nearest neighbour, and only low-confidence pixels of the full-resolution map change.
+        Returns the labels and the mask of the expanded pixels.
+        """
+        if nearest.shape[-2:] != labels.shape[-2:]:
+            up = F.interpolate(torch.stack([nearest, within.long()], 1).float(),
+                               size=labels.shape[-2:], mode='nearest').long()
+            nearest, within = up[:, 0], up[:, 1].bool()
+        expanded = within & ~confident
+        return torch.where(expanded, nearest, labels), expanded
 
     def class_radius(self, dist, cls, present):
         if self.max_distance is not None:
