@@ -66,3 +66,25 @@ def test_ablation_switches_and_no_contrast():
     assert not any('loss_in' in k or 'loss_cross' in k for k in log)
     with pytest.raises(KeyError, match=r"unknown augment keys \['unknown'\]"):
         build_clda(augment=dict(unknown=1))
+
+
+def test_contrastive_gradients_reach_backbone_and_projection_only():
+    torch.manual_seed(0)
+    model = build_clda()
+    batch = model.data_preprocessor(blocky_batch(0), True)
+    src, tgt = batch['inputs']['source'], batch['inputs']['target']
+    from mmseg_uda.models.segmentors.uda_base import pixel_labels
+    label = pixel_labels(batch['data_samples']['source'])
+    # warm the memories once, then take the contrastive terms alone
+    model.student_pass(src, None, tgt, label, label, label, torch.ones(2, 1, 32, 32))
+    losses = model.student_pass(src, None, tgt, label, label, label, torch.ones(2, 1, 32, 32))
+    contrast = losses['loss_in_src'] + losses['loss_in_tgt'] + losses['loss_cross']
+    assert contrast > 0
+    contrast.backward()
+    grads = {n: p.grad for n, p in model.named_parameters()}
+    assert all(g is not None and g.abs().sum() > 0 for n, g in grads.items()
+               if n.startswith('student.projection_head'))
+    assert any(g is not None and g.abs().sum() > 0 for n, g in grads.items()
+               if n.startswith('student.backbone'))
+    assert all(g is None or g.abs().sum() == 0 for n, g in grads.items()
+               if n.startswith('student.decode_head') or n.startswith('teacher'))
