@@ -103,30 +103,37 @@ def set_iters(cfg, iters):
 
 
 class Run:
-    """One method and seed: its resolved config, work dir and (cached) final checkpoint."""
+    """One method and seed: its resolved config, work dir and (cached) final checkpoint.
 
-    def __init__(self, method, seed, args, warm_start=None):
-        self.method, self.seed, self.warm_start = method, seed, warm_start
+    ``base`` names the run it starts from (warm start or AdaBN source); :meth:`attach` sets it,
+    and with it ``load_from``, the config hash and the work dir.
+    """
+
+    def __init__(self, method, seed, args):
+        self.method, self.seed, self.work_dir = method, seed, args.work_dir
         cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{method}.py'))
         cfg = Config(with_data_root(cfg.to_dict(), osp.abspath(args.data_root)))
-        self.spec = cfg.pop('benchmark', None) or {}
+        spec = cfg.pop('benchmark', None) or {}
+        self.adabn = 'adabn_of' in spec
+        self.base = spec.get('adabn_of') or (None if args.from_scratch else spec.get('warm_start'))
         cfg.randomness.seed = seed
         if args.quick:
             set_iters(cfg, max(10, round(cfg.train_cfg.max_iters * QUICK_FRACTION)))
         if args.max_iters is not None and cfg.train_cfg.max_iters > args.max_iters:
             set_iters(cfg, args.max_iters)
-        cfg.load_from = warm_start.checkpoint if warm_start else None
-        self.iters = 0 if 'adabn_of' in self.spec else cfg.train_cfg.max_iters
-        key = cfg.pretty_text + (warm_start.key if warm_start else '')
-        self.key = hashlib.sha1(key.encode()).hexdigest()[:10]
-        self.dir = osp.abspath(osp.join(args.work_dir, method, f'seed{seed}-{self.key}'))
+        self.iters = 0 if self.adabn else cfg.train_cfg.max_iters
         self.cfg = cfg
+
+    def attach(self, warm_start):
+        self.warm_start = warm_start
+        self.cfg.load_from = warm_start.checkpoint if warm_start else None
+        key = self.cfg.pretty_text + (warm_start.key if warm_start else '')
+        self.key = hashlib.sha1(key.encode()).hexdigest()[:10]
+        self.dir = osp.abspath(osp.join(self.work_dir, self.method, f'seed{self.seed}-{self.key}'))
 
     @property
     def checkpoint(self):
-        if 'adabn_of' in self.spec:
-            return osp.join(self.dir, 'adabn.pth')
-        return osp.join(self.dir, f'iter_{self.iters}.pth')
+        return osp.join(self.dir, 'adabn.pth' if self.adabn else f'iter_{self.iters}.pth')
 
     def write_configs(self):
         os.makedirs(self.dir, exist_ok=True)
@@ -152,7 +159,7 @@ def execute(run):
     cfg_path = osp.join(run.dir, 'config.py')
     log = osp.join(run.dir, 'benchmark.log')
     if not osp.isfile(run.checkpoint):
-        if 'adabn_of' in run.spec:
+        if run.adabn:
             tool('adabn', cfg_path, run.warm_start.checkpoint, run.checkpoint, log=log)
         else:
             tool('train', cfg_path, '--work-dir', run.dir, '--resume', log=log)
@@ -178,12 +185,10 @@ def plan(methods, seeds, args):
 
     def get(method, seed):
         if (method, seed) not in cache:
-            spec = (Config.fromfile(osp.join(CONFIG_DIR, f'{method}.py')).get('benchmark')
-                    or {})
-            base = spec.get('adabn_of') or (None if args.from_scratch else spec.get('warm_start'))
-            warm = get(base, seed) if base else None
-            cache[method, seed] = Run(method, seed, args, warm)
-            runs.append(cache[method, seed])
+            run = Run(method, seed, args)
+            run.attach(get(run.base, seed) if run.base else None)
+            cache[method, seed] = run
+            runs.append(run)
         return cache[method, seed]
 
     for seed in seeds:

@@ -7,6 +7,6 @@ from .optim_wrapper import CPUAmpOptimWrapper, UDAOptimWrapperConstructor
 __all__ = [
     'adapt_bn_statistics',
     'RandomStateHook', 'UDADebugVisualizationHook',
-    'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'UDAOptimWrapperConstructor', 'add_common_args',
-    'load_config'
+    'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'UDAOptimWrapperConstructor',
+    'add_common_args', 'load_config'
 ]
