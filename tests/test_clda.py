@@ -10,7 +10,7 @@ def build_clda(**kwargs):
     cfg = dict(type='CLDA', segmentor=tiny_segmentor(),
                projection_head=dict(type='ProjectionHead', in_channels=64, out_channels=16),
                ema=dict(alpha=0.0, buffers='copy', interval=2), pseudo_scales=(0.5, 1.0),
-               anchors_per_class=50, memory_size=20, enqueue_per_class=5)
+               contrast=dict(anchors_per_class=50, memory_size=20, enqueue_per_class=5))
     cfg.update(kwargs)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -35,7 +35,7 @@ def test_iterations_fill_the_memories_and_refresh_the_teacher():
     for log in logs:
         assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values())
     assert logs[-1]['clda.loss_in_src'] > 0  # source keys exist from the 2nd iteration
-    assert model.source_pixels.count.sum() > 0 and model.source_protos.count.sum() > 0
+    assert model.contrast.source_pixels.count.sum() > 0 and model.contrast.source_protos.count.sum() > 0
     # hard copy at calls 0 and 2: the teacher equals the student after the 3rd step
     for (n, p), q in zip(model.student.named_parameters(), model.teacher_model.parameters()):
         assert torch.equal(p, q), n
@@ -61,9 +61,13 @@ def test_pseudo_labels_thresholds_and_expansion():
 
 
 def test_ablation_switches_and_no_contrast():
-    model = build_clda(in_domain=False, cross_domain=False)
+    for contrast in (dict(in_domain=False, cross_domain=False), dict(weight=0.0), None):
+        model = build_clda(contrast=contrast)
+        log = model.train_step(blocky_batch(0), optim(model))
+        assert not any('loss_in' in k or 'loss_cross' in k for k in log)
+    model = build_clda(contrast=dict(cross_domain=False))
     log = model.train_step(blocky_batch(0), optim(model))
-    assert not any('loss_in' in k or 'loss_cross' in k for k in log)
+    assert 'clda.loss_in_src' in log and 'clda.loss_cross' not in log
     with pytest.raises(KeyError, match=r"unknown augment keys \['unknown'\]"):
         build_clda(augment=dict(unknown=1))
 

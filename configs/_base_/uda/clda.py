@@ -15,14 +15,17 @@ model = dict(
     ema=dict(alpha=0.0, buffers='copy', interval=200),
     teacher_bn='eval',
     predict_on='student',
-    target_weight=0.1,
-    contrast_weight=0.1,
-    tau=0.07,
-    in_domain=True,
-    cross_domain=True,
-    anchors_per_class=1000,
-    memory_size=1000,
-    enqueue_per_class=100,  # unspecified in the paper (spec §3.4 suggestion)
+    contrast=dict(
+        weight=0.1,  # alpha of Eq. 7
+        tau=0.07,
+        in_domain=True,
+        cross_domain=True,
+        anchors_per_class=1000,
+        memory_size=1000,
+        enqueue_per_class=100,  # unspecified in the paper (spec §3.4 suggestion)
+        label_min_ratio=0.75),
+    target_weight=0.1,  # lambda of Eq. 4
+    source_losses=True,
     pseudo_scales=(0.5, 0.75, 1.0, 1.25, 1.5, 1.75),
     tau0=0.9,
     top=0.1,
@@ -30,5 +33,4 @@ model = dict(
     augment=dict(scale=(0.4, 2.5), max_rotation=45.0, flip_prob=0.5,
                  color_jitter=(0.4, 0.4, 0.4, 0.1), jitter_prob=0.8, grayscale_prob=0.2,
                  cutout_max=40),
-    label_min_ratio=0.75,
 )

@@ -2,13 +2,11 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from ..losses import supervised_info_nce
+from ..losses import DomainContrast
 from ..utils.augment import PhotometricAug
 from ..utils.geometric import random_affine, warp_images, warp_labels
 from ..utils.label_expansion import LabelExpansion
-from ..utils.memory_bank import ClassMemoryBank
-from ..utils.prototypes import class_adaptive_thresholds, class_prototypes
-from ..utils.sampling import downscale_label_ratio, sample_per_class
+from ..utils.prototypes import class_adaptive_thresholds
 from .uda_base import UDABaseSegmentor, pixel_labels
 
 
@@ -37,42 +35,35 @@ class CLDA(UDABaseSegmentor):
         segmentor, ema, teacher_bn, predict_on, data_preprocessor: see :class:`UDABaseSegmentor`.
             CLDA: ``ema=dict(alpha=0, buffers='copy', interval=200)``, ``teacher_bn='eval'``.
         projection_head (dict): the student's projection head (2 layers, 128-d, L2-normalised).
+        contrast (dict | None): :class:`DomainContrast` arguments (``weight`` α of Eq. 7 = 0.1,
+            ``tau`` 0.07, ``in_domain``/``cross_domain`` switches, ``anchors_per_class`` 1000,
+            ``memory_size`` 1000, ``enqueue_per_class``, ``label_min_ratio``); None: CE only.
         target_weight (float): λ of Eq. 4 (0.1).
-        contrast_weight (float): α of Eq. 7 (0.1).
-        tau (float): τ of Eq. 1 (0.07).
-        in_domain, cross_domain (bool): ablation switches of L_in and L_cross.
-        anchors_per_class (int): K anchors per class and domain (1000).
-        memory_size (int): per-class memory capacity (1000).
-        enqueue_per_class (int): source pixels enqueued per class and iteration (spec suggestion 100).
+        source_losses (bool): the source terms (CE_s, L_in_src, L_cross). False gives the
+            target-only objective of the contrastive pre-training stage 1b (spec §5.1, A1).
         pseudo_scales (tuple[float]): teacher scales (0.5 … 1.75).
         tau0 (float): τ_0 (0.9). top (float): share kept per class (0.1).
         label_expansion (dict | None): :class:`LabelExpansion` arguments; None disables it.
         augment (dict): ``scale``, ``max_rotation``, ``flip_prob`` of the affine view and the
             :class:`PhotometricAug` arguments (``color_jitter``, ``jitter_prob``, ``grayscale_prob``,
             ``cutout_max``).
-        label_min_ratio (float): purity of a feature cell's label (DAFormer's 0.75).
     """
     STUDENT_MODES = ('student_pass', )
 
     def __init__(self, segmentor, projection_head=dict(type='ProjectionHead', in_channels=2048,
                                                        out_channels=128),
-                 ema=dict(alpha=0.0, buffers='copy', interval=200), teacher_bn='eval',
-                 target_weight=0.1, contrast_weight=0.1, tau=0.07, in_domain=True,
-                 cross_domain=True, anchors_per_class=1000, memory_size=1000,
-                 enqueue_per_class=100, pseudo_scales=(0.5, 0.75, 1.0, 1.25, 1.5, 1.75), tau0=0.9,
-                 top=0.1, label_expansion=dict(radius_quantile=0.9),
-                 augment=dict(scale=(0.4, 2.5), max_rotation=45.0, flip_prob=0.5),
-                 label_min_ratio=0.75, **kwargs):
+                 contrast=dict(weight=0.1, tau=0.07), ema=dict(alpha=0.0, buffers='copy',
+                                                               interval=200),
+                 teacher_bn='eval', target_weight=0.1, source_losses=True,
+                 pseudo_scales=(0.5, 0.75, 1.0, 1.25, 1.5, 1.75), tau0=0.9, top=0.1,
+                 label_expansion=dict(radius_quantile=0.9),
+                 augment=dict(scale=(0.4, 2.5), max_rotation=45.0, flip_prob=0.5), **kwargs):
         super().__init__(segmentor, ema=ema, teacher_bn=teacher_bn,
                          student_heads=dict(projection_head=projection_head), **kwargs)
         head = self.student.decode_head
         self.num_classes, self.ignore_index = head.num_classes, head.ignore_index
-        dim = self.student.projection_head.out_channels
-        self.target_weight, self.contrast_weight, self.tau = target_weight, contrast_weight, tau
-        self.in_domain, self.cross_domain = in_domain, cross_domain
-        self.anchors_per_class, self.enqueue_per_class = anchors_per_class, enqueue_per_class
+        self.target_weight, self.source_losses = target_weight, source_losses
         self.pseudo_scales, self.tau0, self.top = tuple(pseudo_scales), tau0, top
-        self.label_min_ratio = label_min_ratio
         augment = dict(augment)
         unknown = set(augment) - AUGMENT_KEYS
         if unknown:
@@ -83,9 +74,9 @@ class CLDA(UDABaseSegmentor):
         pre = self.data_preprocessor
         self.photometric = PhotometricAug(pre.mean.flatten().tolist(), pre.std.flatten().tolist(),
                                           **augment)
-        self.source_pixels = ClassMemoryBank(self.num_classes, memory_size, dim)
-        self.source_protos = ClassMemoryBank(self.num_classes, memory_size, dim)
-        self.target_protos = ClassMemoryBank(self.num_classes, memory_size, dim)
+        self.contrast = None if contrast is None else DomainContrast(
+            self.num_classes, self.student.projection_head.out_channels,
+            ignore_index=self.ignore_index, **contrast)
         # pseudo-label prototypes live in the teacher's penultimate (projection-head input) space
         self.expansion = None if label_expansion is None else LabelExpansion(
             self.num_classes, self.student.projection_head.in_channels, **label_expansion)
@@ -95,7 +86,8 @@ class CLDA(UDABaseSegmentor):
         src_img, tgt_img = inputs['source'], inputs['target']
         src_label = pixel_labels(data_samples['source'])
         pseudo, confident_label, omega = self.pseudo_labels(tgt_img)
-        src_img, (src_label, ), _ = self.augmented_view(src_img, src_label)
+        if self.source_losses:
+            src_img, (src_label, ), _ = self.augmented_view(src_img, src_label)
         tgt_img, (pseudo, confident_label), omega = self.augmented_view(
             tgt_img, pseudo, confident_label, probs=omega)
         with optim_wrapper.optim_context(self):
@@ -152,62 +144,21 @@ class CLDA(UDABaseSegmentor):
 
     def student_pass(self, src_img, data_samples, tgt_img, src_label, pseudo, confident_label,
                      omega):
-        """Student losses of both domains in one forward call (one DDP forward per backward)."""
-        head = self.student.decode_head
-        src_feats = self.student.extract_feat(src_img)
+        """Student losses of both domains in one forward call (one DDP forward per backward):
+        L_cls of Eq. 4 and α (L_in + L_cross) of Eq. 5–7."""
+        head, contrast = self.student.decode_head, self.contrast
+        contrast = contrast if contrast is not None and contrast.enabled else None
         tgt_feats = self.student.extract_feat(tgt_img)
-        losses = {f'src.{k}': v for k, v in
-                  self.decode_losses(head.forward(src_feats), src_label).items()}
-        losses.update({f'tgt.{k}': v for k, v in self.decode_losses(
-            head.forward(tgt_feats), pseudo, scale=self.target_weight).items()})
-        if self.contrast_weight > 0 and (self.in_domain or self.cross_domain):
-            losses.update(self.contrastive_losses(
-                self.student.projection_head(src_feats), self.student.projection_head(tgt_feats),
-                src_label, pseudo, confident_label, omega))
-        return losses
-
-    def contrastive_losses(self, f_s, f_t, src_label, pseudo, confident_label, omega):
-        """α (L_in + L_cross) of Eq. 5–7, then the memories are updated (§3.4)."""
-        c, dim = self.num_classes, f_s.shape[1]
-        scale = src_label.shape[-1] // f_s.shape[-1]
-
-        def grid(labels):  # labels on the feature grid, with the purity rule (spec §9.2)
-            return downscale_label_ratio(labels, scale, self.label_min_ratio, c,
-                                         self.ignore_index)[..., :f_s.shape[2], :f_s.shape[3]]
-
-        y_s, y_t, y_conf = grid(src_label).flatten(), grid(pseudo).flatten(), grid(
-            confident_label).flatten()
-        w_t = F.adaptive_avg_pool2d(omega, f_t.shape[2:]).flatten()
-        emb_s = f_s.permute(0, 2, 3, 1).reshape(-1, dim)
-        emb_t = f_t.permute(0, 2, 3, 1).reshape(-1, dim)
-        classes = torch.arange(c, device=emb_s.device)
-        # this batch's prototypes (Eq. 2-3; source: ω = 1), detached keys
-        proto_s, has_s = class_prototypes(emb_s.detach(), y_s, c)
-        proto_t, has_t = class_prototypes(emb_t.detach(), y_conf, c, weights=w_t)
-        mem_pix, mem_pix_y = self.source_pixels.get()
-        mem_ps, mem_ps_y = self.source_protos.get()
-        mem_pt, mem_pt_y = self.target_protos.get()
-        src_keys = torch.cat([mem_pix, proto_s[has_s], mem_ps])
-        src_keys_y = torch.cat([mem_pix_y, classes[has_s], mem_ps_y])
-        tgt_keys = torch.cat([proto_t[has_t], mem_pt])
-        tgt_keys_y = torch.cat([classes[has_t], mem_pt_y])
-        # K anchors per class and domain
-        idx_s = sample_per_class(y_s, self.anchors_per_class, c)
-        idx_t = sample_per_class(y_t, self.anchors_per_class, c)
-        anc_s, anc_s_y = emb_s[idx_s], y_s[idx_s]
-        anc_t, anc_t_y = emb_t[idx_t], y_t[idx_t]
-        losses = {}
-        if self.in_domain:
-            losses['loss_in_src'] = self.contrast_weight * supervised_info_nce(
-                anc_s, anc_s_y, src_keys, src_keys_y, self.tau)
-            losses['loss_in_tgt'] = self.contrast_weight * supervised_info_nce(
-                anc_t, anc_t_y, tgt_keys, tgt_keys_y, self.tau)
-        if self.cross_domain:
-            losses['loss_cross'] = self.contrast_weight * supervised_info_nce(
-                anc_s, anc_s_y, tgt_keys, tgt_keys_y, self.tau)
-        # memories: a random subset of the source anchors, and both domains' prototypes
-        keep = sample_per_class(anc_s_y, self.enqueue_per_class, c)
-        self.source_pixels.push(anc_s[keep].detach(), anc_s_y[keep])
-        self.source_protos.push(proto_s[has_s], classes[has_s], same_on_all_ranks=True)
-        self.target_protos.push(proto_t[has_t], classes[has_t], same_on_all_ranks=True)
+        losses = {f'tgt.{k}': v for k, v in self.decode_losses(
+            head.forward(tgt_feats), pseudo, scale=self.target_weight).items()}
+        if contrast is not None:
+            losses.update(contrast.target_terms(self.student.projection_head(tgt_feats), pseudo,
+                                                confident_label, omega))
+        if self.source_losses:
+            src_feats = self.student.extract_feat(src_img)
+            losses.update({f'src.{k}': v for k, v in
+                           self.decode_losses(head.forward(src_feats), src_label).items()})
+            if contrast is not None:
+                losses.update(contrast.source_terms(self.student.projection_head(src_feats),
+                                                    src_label))
         return losses

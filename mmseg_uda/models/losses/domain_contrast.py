@@ -1,0 +1,124 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+
+from ..utils.memory_bank import ClassMemoryBank
+from ..utils.prototypes import class_prototypes
+from ..utils.sampling import downscale_label_ratio, sample_per_class
+from .contrastive import supervised_info_nce
+
+
+@MODELS.register_module()
+class DomainContrast(nn.Module):
+    """CLDA's in-domain and cross-domain contrast with per-class memories (Zhang et al.,
+    methods/clda.md §3). Used by :class:`CLDA` and, as an add-on, by :class:`DACS` (``clda_dacs``).
+
+    Target terms (call first): K anchors per class of the target pseudo-labels against the target
+    keys, i.e. this batch's Eq. 2–3 prototypes (confident pixels weighted by ω) and the prototype
+    memory → L_in_tgt; then the prototypes are enqueued.
+    Source terms: K anchors per class of the source labels against the source keys (pixel memory,
+    this batch's prototypes, prototype memory) → L_in_src, and against the target keys (the
+    target prototype memory, which now holds this batch's target prototypes) → L_cross; then
+    ``enqueue_per_class`` anchors per class and the prototypes are enqueued (Eq. 5–6, §3.4).
+    All keys are detached; every term is Eq. 1 (:func:`supervised_info_nce`), scaled by ``weight``
+    (α of Eq. 7).
+
+    Args:
+        num_classes (int), dim (int): classes and embedding width.
+        weight (float): α (0.1). tau (float): τ (0.07).
+        in_domain, cross_domain (bool): ablation switches of L_in and L_cross.
+        anchors_per_class (int): K (1000). memory_size (int): per-class capacity (1000).
+        enqueue_per_class (int): source pixels enqueued per class and step (unspecified; 100).
+        label_min_ratio (float): purity a feature cell's majority label needs (0.75).
+        ignore_index (int): the ignore label.
+    """
+
+    def __init__(self, num_classes, dim=128, weight=0.1, tau=0.07, in_domain=True,
+                 cross_domain=True, anchors_per_class=1000, memory_size=1000,
+                 enqueue_per_class=100, label_min_ratio=0.75, ignore_index=255):
+        super().__init__()
+        self.num_classes, self.ignore_index = num_classes, ignore_index
+        self.weight, self.tau = weight, tau
+        self.in_domain, self.cross_domain = in_domain, cross_domain
+        self.anchors_per_class, self.enqueue_per_class = anchors_per_class, enqueue_per_class
+        self.label_min_ratio = label_min_ratio
+        self.source_pixels = ClassMemoryBank(num_classes, memory_size, dim)
+        self.source_protos = ClassMemoryBank(num_classes, memory_size, dim)
+        self.target_protos = ClassMemoryBank(num_classes, memory_size, dim)
+
+    @property
+    def enabled(self):
+        return self.weight > 0 and (self.in_domain or self.cross_domain)
+
+    def cells(self, emb, *labels, weight=None):
+        """Flatten embeddings (B, D, h, w) to rows, with each (B, H, W) label map on the feature
+        grid (majority label of a cell if it covers ``label_min_ratio`` of it, spec §9.2) and the
+        (B, 1, H, W) weight map average-pooled to it."""
+        h, w = emb.shape[2:]
+        rows = emb.permute(0, 2, 3, 1).reshape(-1, emb.shape[1])
+        out = [rows]
+        for lab in labels:
+            scale = max(lab.shape[-1] // w, 1)
+            grid = downscale_label_ratio(lab, scale, self.label_min_ratio, self.num_classes,
+                                         self.ignore_index)
+            out.append(grid[..., :h, :w].flatten())
+        if weight is not None:
+            out.append(F.adaptive_avg_pool2d(weight.float(), (h, w)).flatten())
+        return out
+
+    def anchors(self, emb, labels):
+        idx = sample_per_class(labels, self.anchors_per_class, self.num_classes)
+        return emb[idx], labels[idx]
+
+    def target_terms(self, emb, pseudo, confident_label, omega):
+        """L_in_tgt = L_ctr(t, t⁺) (Eq. 5); enqueues this batch's target prototypes (Eq. 2–3).
+
+        Args:
+            emb (Tensor): student target embeddings (B, D, h, w), L2-normalised.
+            pseudo (Tensor): target anchor labels (B, H, W), ignore where unlabelled.
+            confident_label (Tensor): labels of the confident pixels only (B, H, W): F_c of Eq. 3.
+            omega (Tensor): the teacher's confidence (B, 1, H, W), the ω of Eq. 2.
+        """
+        c = self.num_classes
+        rows, y, y_conf, w = self.cells(emb, pseudo, confident_label, weight=omega)
+        proto, has = class_prototypes(rows.detach(), y_conf, c, weights=w)
+        classes = torch.arange(c, device=rows.device)
+        losses = {}
+        if self.in_domain:
+            mem, mem_y = self.target_protos.get()
+            anc, anc_y = self.anchors(rows, y)
+            losses['loss_in_tgt'] = self.weight * supervised_info_nce(
+                anc, anc_y, torch.cat([proto[has], mem]), torch.cat([classes[has], mem_y]),
+                self.tau)
+        self.target_protos.push(proto[has], classes[has], same_on_all_ranks=True)
+        return losses
+
+    def source_terms(self, emb, labels):
+        """L_in_src = L_ctr(s, s⁺) and L_cross = L_ctr(s, t⁺) (Eq. 5–6); enqueues source pixels and
+        prototypes.
+
+        Args:
+            emb (Tensor): student source embeddings (B, D, h, w), L2-normalised.
+            labels (Tensor): source labels (B, H, W).
+        """
+        c = self.num_classes
+        rows, y = self.cells(emb, labels)
+        proto, has = class_prototypes(rows.detach(), y, c)
+        classes = torch.arange(c, device=rows.device)
+        anc, anc_y = self.anchors(rows, y)
+        losses = {}
+        if self.in_domain:
+            pix, pix_y = self.source_pixels.get()
+            mem, mem_y = self.source_protos.get()
+            losses['loss_in_src'] = self.weight * supervised_info_nce(
+                anc, anc_y, torch.cat([pix, proto[has], mem]),
+                torch.cat([pix_y, classes[has], mem_y]), self.tau)
+        if self.cross_domain:
+            mem, mem_y = self.target_protos.get()
+            losses['loss_cross'] = self.weight * supervised_info_nce(anc, anc_y, mem, mem_y,
+                                                                     self.tau)
+        keep = sample_per_class(anc_y, self.enqueue_per_class, c)
+        self.source_pixels.push(anc[keep].detach(), anc_y[keep])
+        self.source_protos.push(proto[has], classes[has], same_on_all_ranks=True)
+        return losses
