@@ -10,7 +10,9 @@
 # p=0.2, one CutOut square <= 40 px. The student is evaluated (spec suggestion).
 model = dict(
     type='CLDA',
-    segmentor=dict(),  # the network, from a model base
+    # the network comes from a model base; CE is averaged over the labelled pixels (PyTorch's
+    # CE of the paper, not mmseg's mean over all pixels): pseudo-labels leave many pixels ignored
+    segmentor=dict(decode_head=dict(loss_decode=dict(avg_non_ignore=True))),
     projection_head=dict(type='ProjectionHead', in_channels=2048, out_channels=128, num_convs=2),
     ema=dict(alpha=0.0, buffers='copy', interval=200),
     teacher_bn='eval',
