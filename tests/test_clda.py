@@ -92,3 +92,23 @@ def test_contrastive_gradients_reach_backbone_and_projection_only():
                if n.startswith('student.backbone'))
     assert all(g is None or g.abs().sum() == 0 for n, g in grads.items()
                if n.startswith('student.decode_head') or n.startswith('teacher'))
+
+
+def test_clda_dacs_adds_the_contrast_to_dacs():
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='DACS', segmentor=tiny_segmentor(), ema=dict(alpha=0.99), pseudo_threshold=0.0,
+        projection_head=dict(type='ProjectionHead', in_channels=64, out_channels=16),
+        contrast=dict(anchors_per_class=50, memory_size=20, enqueue_per_class=5)))
+    model.init_weights()
+    ow = optim(model)
+    logs = [model.train_step(blocky_batch(i), ow) for i in range(2)]
+    assert {'src.loss_in_src', 'src.loss_cross', 'mix.loss_in_tgt'} <= set(logs[1])
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for log in logs for v in log.values())
+    assert logs[1]['src.loss_cross'] > 0  # target prototypes of the first iteration
+    contrast = model.contrast
+    assert contrast.target_protos.count.sum() > 0 and contrast.source_pixels.count.sum() > 0
+    assert 'contrast.target_protos.keys' in model.state_dict()
+    assert model.teacher_model.projection_head is not None
+    with pytest.raises(KeyError, match='projection_head'):
+        MODELS.build(dict(type='DACS', segmentor=tiny_segmentor(), contrast=dict()))

@@ -127,7 +127,7 @@ class CLDA(UDABaseSegmentor):
         confident_label = torch.where(confident, pred, ignore)
         pseudo = confident_label
         if self.expansion is not None:
-            g = feats[-1]
+            g = feats[self.student.projection_head.in_index]
             w_f, pred_f = F.adaptive_avg_pool2d(probs, g.shape[2:]).max(1)
             nearest, within = self.expansion(g, pred_f, w_f, w_f >= taus[pred_f])
             pseudo, _ = self.expansion.expand(confident_label, confident, nearest, within)

@@ -5,6 +5,7 @@ import torch.distributed as dist
 from mmengine.dist import is_distributed
 from mmseg.registry import MODELS
 
+from ..losses import DomainContrast
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
 from ..utils.sampling import downscale_label_ratio
 from .uda_base import UDABaseSegmentor, pixel_labels
@@ -43,13 +44,25 @@ class DACS(UDABaseSegmentor):
         imnet_feature_dist (dict | None): enables FD: ``lambda_`` (0.005), ``classes``
             (Cityscapes thing classes), ``scale_min_ratio`` (0.75). The frozen ImageNet model is a
             copy of the segmentor built with its pretrained ``init_cfg``.
+        contrast (dict | None): adds CLDA's in-/cross-domain contrast (:class:`DomainContrast`
+            arguments; ``clda_dacs``): source anchors from the source pass, target anchors from
+            the target pixels of the mixed image whose teacher confidence is ≥ τ (prototypes
+            weighted by it, Eq. 2). The source pass comes first, so L_cross sees the target
+            prototypes of earlier iterations.
+        projection_head (dict): the student's projection head, needed with ``contrast``.
     """
     STUDENT_MODES = ('source_loss', 'weighted_loss')
 
     def __init__(self, segmentor, pseudo_threshold=0.968, pseudo_weight_scope='batch',
                  pseudo_weight_ignore_top=0, pseudo_weight_ignore_bottom=0, mix_scope='image',
                  strong_aug=dict(color_jitter_strength=0.2, color_jitter_prob=0.2, blur=True),
-                 mix_loss_weight=1.0, imnet_feature_dist=None, **kwargs):
+                 mix_loss_weight=1.0, imnet_feature_dist=None, contrast=None,
+                 projection_head=None, **kwargs):
+        if contrast is not None:
+            if projection_head is None:
+                raise KeyError('DACS: `contrast` needs a `projection_head` config')
+            kwargs['student_heads'] = dict(kwargs.get('student_heads') or {},
+                                           projection_head=projection_head)
         super().__init__(segmentor, **kwargs)
         if pseudo_weight_scope not in ('batch', 'image'):
             raise ValueError("pseudo_weight_scope must be 'batch' or 'image', "
@@ -71,6 +84,9 @@ class DACS(UDABaseSegmentor):
             self.fd_cfg.update(imnet_feature_dist)
             self.imnet = MODELS.build(copy.deepcopy(dict(segmentor, data_preprocessor=None)))
             self.imnet.requires_grad_(False)
+        self.contrast = None if contrast is None else DomainContrast(
+            self.num_classes, self.student.projection_head.out_channels,
+            ignore_index=self.ignore_index, **contrast)
 
     def init_weights(self):
         super().init_weights()
@@ -83,7 +99,7 @@ class DACS(UDABaseSegmentor):
         with optim_wrapper.optim_context(self):
             log_vars = self.backward(forward(src_img, src_samples, mode='source_loss'),
                                      optim_wrapper, 'src')
-            pseudo_label, pseudo_weight = self.pseudo_labels(tgt_img, tgt_samples)
+            pseudo_label, pseudo_weight, conf = self.pseudo_labels(tgt_img, tgt_samples)
         src_label = pixel_labels(src_samples)
         mask = classmix_masks(src_label, self.num_classes, self.mix_scope, self.ignore_index)
         mixed_img = mix(mask, src_img, tgt_img)
@@ -91,9 +107,14 @@ class DACS(UDABaseSegmentor):
             mixed_img = self.strong_aug(mixed_img)
         mixed_label = mix(mask, src_label, pseudo_label)
         mixed_weight = mix(mask, torch.ones_like(pseudo_weight), pseudo_weight)
+        contrast = {}
+        if self.contrast is not None:  # target pixels of the mixed image with confident labels
+            confident = (conf >= self.pseudo_threshold) & ~mask
+            contrast = dict(contrast_label=torch.where(confident, pseudo_label, self.ignore_index),
+                            omega=torch.where(mask, 0.0, conf)[:, None])
         with optim_wrapper.optim_context(self):
             mix_losses = forward(mixed_img, tgt_samples, mode='weighted_loss', labels=mixed_label,
-                                 weights=mixed_weight)
+                                 weights=mixed_weight, **contrast)
         log_vars.update(self.backward(mix_losses, optim_wrapper, 'mix'))
         log_vars['mix.pseudo_weight'] = pseudo_weight.mean().item()
         self.debug_output = dict(source_img=self.denormalize(src_img), source_label=src_label,
@@ -112,15 +133,26 @@ class DACS(UDABaseSegmentor):
             losses.update(self.student._auxiliary_head_forward_train(feats, data_samples))
         if self.fd_cfg is not None:
             losses['loss_fd'] = self.feature_distance(inputs, feats[-1], pixel_labels(data_samples))
+        if self.contrast is not None and self.contrast.enabled:
+            losses.update(self.contrast.source_terms(self.student.projection_head(feats),
+                                                     pixel_labels(data_samples)))
         return losses
 
-    def weighted_loss(self, inputs, data_samples, labels, weights):
-        """Decode-head losses with per-pixel weights: mean over all pixels of w · CE (DACS)."""
-        logits = self.student.decode_head.forward(self.student.extract_feat(inputs))
-        return self.decode_losses(logits, labels, weights, scale=self.mix_loss_weight)
+    def weighted_loss(self, inputs, data_samples, labels, weights, contrast_label=None,
+                      omega=None):
+        """Decode-head losses with per-pixel weights: mean over all pixels of w · CE (DACS); with
+        ``contrast``, L_in_tgt of the target anchors ``contrast_label`` weighted by ``omega``."""
+        feats = self.student.extract_feat(inputs)
+        losses = self.decode_losses(self.student.decode_head.forward(feats), labels, weights,
+                                    scale=self.mix_loss_weight)
+        if contrast_label is not None and self.contrast.enabled:
+            losses.update(self.contrast.target_terms(self.student.projection_head(feats),
+                                                     contrast_label, contrast_label, omega))
+        return losses
 
     def pseudo_labels(self, inputs, data_samples):
-        """Teacher pseudo-labels ŷ_T (B, H, W) and confidence weights q (B, H, W)."""
+        """Teacher pseudo-labels ŷ_T (B, H, W), confidence weights q (B, H, W) and the teacher's
+        confidence (B, H, W)."""
         probs = self.teacher_logits(inputs, data_samples).float().softmax(1)
         conf, label = probs.max(1)
         confident = (conf >= self.pseudo_threshold).float()
@@ -137,7 +169,7 @@ class DACS(UDABaseSegmentor):
             weight[:, :self.ignore_top] = 0
         if self.ignore_bottom > 0:
             weight[:, -self.ignore_bottom:] = 0
-        return label, weight
+        return label, weight, conf
 
     def feature_distance(self, inputs, feat, labels):
         """DAFormer's thing-class feature distance L_FD = Σ_j M_j ‖F_θ − F_ImNet‖₂ / Σ_j M_j.

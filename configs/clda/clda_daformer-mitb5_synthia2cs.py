@@ -1,0 +1,11 @@
+# CLDA's self-training on DAFormer's network and protocol, SYNTHIA -> Cityscapes (see
+# clda_daformer-mitb5_gta2cs.py); 16- and 13-class mIoU.
+_base_ = [
+    '../_base_/models/daformer_sepaspp_mitb5.py',
+    '../_base_/datasets/uda_synthia_to_cityscapes_512x512.py', '../_base_/uda/clda.py',
+    '../_base_/schedules/adamw_daformer_40k.py', '../_base_/default_runtime.py'
+]
+model = dict(
+    segmentor={{_base_.segmentor}},
+    projection_head=dict(in_channels=320, in_index=2))
+default_hooks = dict(checkpoint=dict(save_best='mIoU16'))

@@ -1,0 +1,16 @@
+# CLDA's staged training, GTA5 -> Cityscapes (methods/clda.md §5), on 8 GPUs:
+#   python tools/train_pipeline.py configs/clda/pipeline_gta2cs.py --work-dir work_dirs/clda_gta2cs \
+#       --gpus 8
+# 0   translation of the source to the target style: FDA on the fly inside stages 1a and 1c (the
+#     paper's MUNIT is not available);
+# 1a  supervised training on the translated source;
+# 1b  contrastive training on the target with the 1a model's fixed pseudo-labels;
+# 1c  head fine-tuning on the translated source, backbone frozen;
+# 2   self-training (configs/clda/gta2cs.py) from 1c's network and 1b's projection head.
+stages = [
+    dict(name='1a_source', config='stages/gta2cs_1a_source.py'),
+    dict(name='1b_contrast', config='stages/gta2cs_1b_contrast.py', init=['1a_source']),
+    dict(name='1c_head', config='stages/gta2cs_1c_head.py', init=['1b_contrast']),
+    dict(name='2_self_training', config='gta2cs.py',
+         init=['1c_head', '1b_contrast:projection_head.']),
+]

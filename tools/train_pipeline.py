@@ -1,0 +1,154 @@
+"""Staged training (e.g. CLDA's pre-training stages and self-training) with one command.
+
+    python tools/train_pipeline.py PIPELINE --work-dir DIR [--gpus N] [--until STAGE]
+        [--cfg-options k=v ...]
+
+PIPELINE is a config file with a list ``stages`` of dicts:
+
+- ``name``: the stage's folder under DIR;
+- ``config``: its training config, relative to the pipeline file;
+- ``init`` (optional): the weights it starts from, a list of earlier stages merged in order;
+  ``'stage:prefix'`` takes only that stage's keys under ``prefix`` (e.g.
+  ``'1b_contrast:projection_head.'``);
+- ``cfg_options`` (optional): a dict of config overrides (``{'model.label_expansion': None}``).
+
+Every stage runs ``tools/train.py`` (``tools/dist_train.sh`` with ``--gpus N``) on its resolved
+config, written to ``DIR/<name>/config.py``, with ``load_from`` = the merged init weights. When it
+finishes, the trained network of its last checkpoint (the student of a UDA model, as a plain
+segmentor state dict) is written to ``DIR/<name>/final.pth``; the last checkpoint, not the best on
+target validation, since UDA has no target labels to select with. Running the command again skips
+finished stages and resumes an interrupted one from its latest checkpoint.
+"""
+import argparse
+import os
+import os.path as osp
+import subprocess
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from any folder
+
+import mmseg_uda  # noqa: E402,F401
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import find_latest_checkpoint  # noqa: E402
+
+TOOLS = osp.dirname(osp.abspath(__file__))
+STAGE_KEYS = {'name', 'config', 'init', 'cfg_options'}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train the stages of a pipeline config in order')
+    parser.add_argument('pipeline', help='pipeline config (a list `stages`)')
+    parser.add_argument('--work-dir', required=True, help='one folder per stage is made here')
+    parser.add_argument('--gpus', type=int, default=1, help='processes per stage (dist_train.sh)')
+    parser.add_argument('--until', help='stop after this stage')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='overrides applied to every stage, e.g. data roots')
+    return parser.parse_args(argv)
+
+
+def read_stages(path):
+    """The checked ``stages`` of a pipeline file, config paths made absolute."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'pipeline file {path} does not exist')
+    stages = Config.fromfile(path).get('stages')
+    if not stages:
+        raise KeyError(f'{path}: no `stages` list')
+    seen = []
+    for i, stage in enumerate(stages):
+        where = f'{path}: stages[{i}]'
+        unknown = set(stage) - STAGE_KEYS
+        if unknown or 'name' not in stage or 'config' not in stage:
+            raise KeyError(f'{where} needs `name` and `config` (optional `init`, `cfg_options`); '
+                           f'unknown keys {sorted(unknown)}')
+        stage['config'] = osp.abspath(osp.join(osp.dirname(path), stage['config']))
+        if not osp.isfile(stage['config']):
+            raise FileNotFoundError(f"{where} ({stage['name']}): config {stage['config']} does "
+                                    'not exist')
+        for ref in stage.get('init') or []:
+            if ref.split(':')[0] not in seen:
+                raise KeyError(f"{where} ({stage['name']}): init {ref!r} is not an earlier stage "
+                               f'({seen})')
+        seen.append(stage['name'])
+    return stages
+
+
+def network_state(checkpoint):
+    """The trained network of a checkpoint as a plain segmentor state dict (a UDA model's student;
+    any other model as it is)."""
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    state = state.get('state_dict', state)
+    student = {k[len('student.'):]: v for k, v in state.items() if k.startswith('student.')}
+    return student or state
+
+
+def save_atomic(obj, path):
+    tmp = path + '.tmp'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # never a half-written file at `path`
+
+
+def merge_init(refs, work_dir):
+    """Merge the final weights of earlier stages in order (``'stage:prefix'``: keys under prefix)."""
+    merged = {}
+    for ref in refs:
+        name, _, prefix = ref.partition(':')
+        state = torch.load(osp.join(work_dir, name, 'final.pth'), map_location='cpu',
+                           weights_only=False)['state_dict']
+        picked = {k: v for k, v in state.items() if k.startswith(prefix)}
+        if not picked:
+            raise KeyError(f'init {ref!r}: stage {name} has no weights under {prefix!r}')
+        merged.update(picked)
+    return merged
+
+
+def run_stage(stage, args):
+    stage_dir = osp.abspath(osp.join(args.work_dir, stage['name']))
+    final = osp.join(stage_dir, 'final.pth')
+    if osp.isfile(final):
+        print(f"[{stage['name']}] done, skipped ({final})", flush=True)
+        return
+    os.makedirs(stage_dir, exist_ok=True)
+    cfg = Config.fromfile(stage['config'])
+    cfg.merge_from_dict(dict(stage.get('cfg_options') or {}))
+    cfg.merge_from_dict(args.cfg_options)
+    if stage.get('init'):
+        init = osp.join(stage_dir, 'init.pth')
+        save_atomic(dict(state_dict=merge_init(stage['init'], args.work_dir),
+                         meta=dict(init=list(stage['init']))), init)
+        cfg.load_from = init
+    config = osp.join(stage_dir, 'config.py')
+    cfg.dump(config)
+    resumed = ' (resuming)' if find_latest_checkpoint(stage_dir) else ''
+    print(f"[{stage['name']}] training {stage['config']}{resumed} in {stage_dir}", flush=True)
+    if args.gpus > 1:
+        cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), config, str(args.gpus)]
+    else:
+        cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config]
+    proc = subprocess.run(cmd + ['--work-dir', stage_dir, '--resume'])
+    if proc.returncode != 0:
+        sys.exit(f"[{stage['name']}] training failed (exit {proc.returncode}); run the same "
+                 'command again to resume it')
+    last = find_latest_checkpoint(stage_dir)
+    if last is None:
+        sys.exit(f"[{stage['name']}] no checkpoint in {stage_dir}: set "
+                 'default_hooks.checkpoint so that the last iteration is saved')
+    save_atomic(dict(state_dict=network_state(last), meta=dict(stage=stage['name'],
+                                                               checkpoint=last)), final)
+    print(f"[{stage['name']}] finished: {final}", flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    stages = read_stages(args.pipeline)
+    names = [s['name'] for s in stages]
+    if args.until is not None and args.until not in names:
+        sys.exit(f'--until {args.until}: no such stage in {args.pipeline} ({names})')
+    for stage in stages:
+        run_stage(stage, args)
+        if stage['name'] == args.until:
+            break
+
+
+if __name__ == '__main__':
+    main()
