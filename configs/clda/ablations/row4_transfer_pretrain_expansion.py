@@ -3,6 +3,6 @@
 stages = [
     dict(name='1a_source', config='../stages/gta2cs_1a_source.py'),
     dict(name='1b_contrast', config='../stages/gta2cs_1b_contrast.py', init=['1a_source'],
-         cfg_options={'model.label_expansion': dict(radius_quantile=0.9)}),
+         cfg_options={'model.label_expansion': dict(_delete_=True, radius_quantile=0.9)}),
     dict(name='1c_head', config='../stages/gta2cs_1c_head.py', init=['1b_contrast']),
 ]
