@@ -29,3 +29,16 @@ def sum_over_ranks(x):
     x = x.clone()
     dist.all_reduce(x)
     return x
+
+
+@torch.no_grad()
+def average_over_ranks_(tensors):
+    """Replace each tensor by its mean over ranks, in place (one all-reduce); single process: no-op."""
+    tensors = list(tensors)
+    if not is_distributed() or not tensors:
+        return
+    flat = torch.cat([t.reshape(-1).float() for t in tensors])
+    dist.all_reduce(flat)
+    flat /= dist.get_world_size()
+    for t, part in zip(tensors, flat.split([t.numel() for t in tensors])):
+        t.copy_(part.view_as(t))
