@@ -41,6 +41,14 @@ def test_iterations_fill_the_memories_and_refresh_the_teacher():
         assert torch.equal(p, q), n
     # the expansion window was reset at that refresh
     assert model.expansion.totals.sum() == 0
+    # cross-iteration state is in the checkpoint and loads back
+    state = model.state_dict()
+    assert {'contrast.source_pixels.keys', 'contrast.target_protos.count', 'expansion.sums',
+            'teacher.steps'} <= set(state)
+    fresh = build_clda()
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh.contrast.source_pixels.keys, model.contrast.source_pixels.keys)
+    assert int(fresh.teacher.steps) == 3
 
 
 def test_pseudo_labels_thresholds_and_expansion():

@@ -11,6 +11,7 @@ from test_tools import run, tiny_options
 from mmseg_uda.datasets import generate_toy_shift
 
 DACS_DEMO = osp.join(REPO, 'configs', 'demo', 'dacs_toy_shift.py')
+CLDA_DEMO = osp.join(REPO, 'configs', 'demo', 'clda_toy_shift.py')
 # A ResNetV1c-18 DeepLabV2 ("dlv2red") and a tiny MiT + DAFormer head, small enough for CPU tests.
 MODELS = {
     'deeplabv2': """
@@ -50,7 +51,7 @@ def options(root, iters):
 
 def losses_at(out, it, total):
     line = [x for x in out.splitlines() if f'Iter(train) [{it}/{total}]' in x][-1]
-    return dict(re.findall(r'((?:src|mix)\.[\w.]+): ([\d.]+)', line))
+    return dict(re.findall(r'((?:src|mix|clda)\.[\w.]+): ([\d.]+)', line))
 
 
 @pytest.mark.parametrize('model', sorted(MODELS))
@@ -70,6 +71,24 @@ def test_dacs_train_val_resume_is_exact(toy_root, tmp_path, model):
     run(train + ['--work-dir', broken] + options(toy_root, 3), cwd=str(tmp_path))
     out = run(train + ['--work-dir', broken, '--resume'] + options(toy_root, 4),
               cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 3' in out
+    assert losses_at(out, 4, 4) == reference
+
+
+def test_clda_train_val_resume_is_exact(toy_root, tmp_path):
+    """3 iterations + resume: the memories, the expansion window, the teacher (refreshed at the
+    2nd iteration) and the random state come back from the checkpoint."""
+    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), CLDA_DEMO]
+    opts = options(toy_root, 4) + ['model.ema.interval=2', 'model.pseudo_scales=(0.5,1.0)']
+    straight = str(tmp_path / 'straight')
+    out = run(train + ['--work-dir', straight] + opts, cwd=str(tmp_path))
+    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
+    reference = losses_at(out, 4, 4)
+    assert {'clda.src.decode.loss_ce', 'clda.tgt.decode.loss_ce', 'clda.loss_in_src',
+            'clda.loss_in_tgt', 'clda.loss_cross'} <= set(reference)
+    broken = str(tmp_path / 'broken')
+    run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-2:], cwd=str(tmp_path))
+    out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
     assert 'resumed epoch: 0, iter: 3' in out
     assert losses_at(out, 4, 4) == reference
 
