@@ -1,17 +1,21 @@
 """Iteration time and peak memory of a UDA step against a supervised mmseg step, same model and batch.
 
     python benchmarks/speed.py CONFIG [CONFIG ...] [--batch 2] [--iters 10] [--device cuda]
-        [--size H W] [--cfg-options k=v ...] [--tag NAME] [--out benchmarks/results/speed.json]
+        [--size H W] [--reference DACS_CONFIG] [--cfg-options k=v ...] [--tag NAME]
+        [--out benchmarks/results/speed.json]
 
 For each UDA config, the supervised step is its student segmentor (``model.segmentor``) trained with
 ``train_step`` on the source half of the batch; the UDA step is the segmentor's own ``train_step``
 on the paired batch (same batch size per domain). Both use the config's optimiser. Random inputs;
-pretrained weights are not loaded. Peak memory: CUDA max allocated, or the growth of the process's
-peak RSS on CPU (measured supervised first). Results are merged into ``--out`` as
-``{name: {step_s, peak_mem_mb, ratio_to_supervised, ratio_to_dacs}}``.
+pretrained weights are not loaded. Peak memory: CUDA max allocated, or on CPU the growth of the
+peak RSS of a fresh process from before the model is built. Results are merged into ``--out`` as
+``{name: {step_s, peak_mem_mb, ratio_to_supervised, ratio_to_dacs, mem_ratio_to_dacs}}``; the DACS
+reference is the config itself when it is DACS, else ``--reference`` (a DACS config on the same
+network, measured on the same random data).
 """
 import argparse
 import json
+import multiprocessing as mp
 import os
 import os.path as osp
 import resource
@@ -66,16 +70,17 @@ def time_steps(model, optim_wrapper, data, iters, device):
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
-    base = 0.0 if device.type == 'cuda' else peak_mb(device)
     start = time.perf_counter()
     for _ in range(iters):
         model.train_step(data, optim_wrapper)
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
-    return (time.perf_counter() - start) / iters, peak_mb(device) - base
+    return (time.perf_counter() - start) / iters, peak_mb(device)
 
 
-def measure(config, args, device):
+def measure_one(config, which, args, device):
+    """step_s and peak_mem_mb of one model of ``config``: its ``'supervised'`` student or the UDA
+    segmentor (``'uda'``); returns (name, result)."""
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -86,24 +91,41 @@ def measure(config, args, device):
     gen = torch.Generator().manual_seed(0)
     src = branch(args.batch, size, num_classes, True, gen)
     paired = dict(source=src, target=branch(args.batch, size, num_classes, False, gen))
+    name, cfg_, data = ('supervised', seg_cfg, src) if which == 'supervised' else (
+        model_cfg['type'], model_cfg, paired)
+    torch.manual_seed(0)
+    base = 0.0 if device.type == 'cuda' else peak_mb(device)  # before the model exists
+    model = MODELS.build(cfg_).to(device)
+    model.init_weights()
+    model.train()
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    step_s, mem = time_steps(model, optim_wrapper, data, args.iters, device)
+    return name, dict(step_s=round(step_s, 4), peak_mem_mb=round(mem - base, 1))
+
+
+def measure(config, args, device, uda_only=False):
+    """Each model in a fresh process on CPU (the peak RSS is per process), in this one on CUDA."""
     results = {}
-    for name, cfg_, data in (('supervised', seg_cfg, src), (model_cfg['type'], model_cfg, paired)):
-        torch.manual_seed(0)
-        model = MODELS.build(cfg_).to(device)
-        model.init_weights()
-        model.train()
-        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-        step_s, mem = time_steps(model, optim_wrapper, data, args.iters, device)
-        results[name] = dict(step_s=round(step_s, 4), peak_mem_mb=round(mem, 1))
-        del model, optim_wrapper
+    for which in ('uda', ) if uda_only else ('supervised', 'uda'):
         if device.type == 'cuda':
+            name, r = measure_one(config, which, args, device)
             torch.cuda.empty_cache()
-    sup = results['supervised']['step_s']
-    dacs = results.get('DACS', {}).get('step_s')
+        else:
+            with mp.get_context('spawn').Pool(1) as pool:
+                name, r = pool.apply(measure_one, (config, which, args, device))
+        results[name] = r
+    return results
+
+
+def add_ratios(results, dacs=None):
+    sup = results['supervised']
+    dacs = results.get('DACS', dacs)
     for r in results.values():
-        r['ratio_to_supervised'] = round(r['step_s'] / sup, 3)
+        r['ratio_to_supervised'] = round(r['step_s'] / sup['step_s'], 3)
         if dacs:
-            r['ratio_to_dacs'] = round(r['step_s'] / dacs, 3)
+            r['ratio_to_dacs'] = round(r['step_s'] / dacs['step_s'], 3)
+            if dacs['peak_mem_mb'] > 0:
+                r['mem_ratio_to_dacs'] = round(r['peak_mem_mb'] / dacs['peak_mem_mb'], 3)
     return results
 
 
@@ -116,21 +138,26 @@ def main():
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='config overrides, e.g. model.imnet_feature_dist=None')
+    parser.add_argument('--reference', help='DACS config on the same network: ratio_to_dacs of '
+                        'the other methods')
     parser.add_argument('--tag', default='', help='suffix of the result names')
     parser.add_argument('--out', default=osp.join(osp.dirname(osp.abspath(__file__)), 'results',
                                                   'speed.json'))
     args = parser.parse_args()
     device = torch.device(args.device)
     table = json.load(open(args.out)) if osp.isfile(args.out) else {}
+    dacs = measure(args.reference, args, device, uda_only=True)['DACS'] if args.reference \
+        else None
     for config in args.configs:
         name = osp.splitext(osp.relpath(config))[0] + args.tag
-        res = measure(config, args, device)
+        res = add_ratios(measure(config, args, device), dacs)
         meta = dict(device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
                     batch=args.batch, size=args.size, iters=args.iters)
         for method, r in res.items():
             table[f'{name}:{method}'] = dict(r, **meta)
+            vs_dacs = f'  x{r["ratio_to_dacs"]:.2f} DACS' if 'ratio_to_dacs' in r else ''
             print(f'{name:50s} {method:12s} {r["step_s"]:.4f} s/iter  {r["peak_mem_mb"]:9.1f} MB'
-                  f'  x{r["ratio_to_supervised"]:.2f} supervised')
+                  f'  x{r["ratio_to_supervised"]:.2f} supervised{vs_dacs}')
     os.makedirs(osp.dirname(args.out), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(table, f, indent=2, sort_keys=True)
