@@ -120,3 +120,15 @@ def test_clda_dacs_adds_the_contrast_to_dacs():
     assert model.teacher_model.projection_head is not None
     with pytest.raises(KeyError, match='projection_head'):
         MODELS.build(dict(type='DACS', segmentor=tiny_segmentor(), contrast=dict()))
+
+
+def test_amp_steps_are_finite():
+    from mmseg_uda.engine import CPUAmpOptimWrapper
+    torch.manual_seed(0)
+    model = build_clda()
+    ow = CPUAmpOptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=0.01))
+    for i in range(2):
+        log = model.train_step(blocky_batch(i), ow)
+        assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values()), log
+    assert model.contrast.source_pixels.keys.dtype == torch.float32
+    assert all(torch.isfinite(p).all() for p in model.student.parameters())

@@ -85,7 +85,8 @@ class CLDA(UDABaseSegmentor):
     def train_iteration(self, inputs, data_samples, optim_wrapper, forward):
         src_img, tgt_img = inputs['source'], inputs['target']
         src_label = pixel_labels(data_samples['source'])
-        pseudo, confident_label, omega = self.pseudo_labels(tgt_img)
+        with optim_wrapper.optim_context(self):  # under AMP the teacher's 6 passes autocast too
+            pseudo, confident_label, omega = self.pseudo_labels(tgt_img)
         if self.source_losses:
             src_img, (src_label, ), _ = self.augmented_view(src_img, src_label)
         tgt_img, (pseudo, confident_label), omega = self.augmented_view(
