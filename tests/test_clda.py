@@ -132,3 +132,17 @@ def test_amp_steps_are_finite():
         assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values()), log
     assert model.contrast.source_pixels.keys.dtype == torch.float32
     assert all(torch.isfinite(p).all() for p in model.student.parameters())
+
+
+@pytest.mark.parametrize('fill', [255, 2], ids=['all-ignore', 'single-class'])
+def test_degenerate_source_labels_give_finite_steps(fill):
+    torch.manual_seed(0)
+    model = build_clda()
+    ow = optim(model)
+    for i in range(2):
+        batch = blocky_batch(i)
+        for ds in batch['source']['data_samples']:
+            ds.gt_sem_seg.data.fill_(fill)
+        log = model.train_step(batch, ow)
+        assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values()), log
+    assert all(torch.isfinite(p).all() for p in model.student.parameters())
