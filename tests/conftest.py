@@ -42,3 +42,12 @@ def free_port():
 def _cpu_threads():
     import torch
     torch.set_num_threads(2)
+
+
+@pytest.fixture(scope='session')
+def toy_root(tmp_path_factory):
+    """The generated toy shift at 64x128 (8 train, 4 val images per domain), shared by the tests."""
+    from mmseg_uda.datasets import generate_toy_shift
+    root = str(tmp_path_factory.mktemp('data') / 'toy_shift')
+    generate_toy_shift(root, num_train=8, num_val=4, size=(64, 128))
+    return root

@@ -15,7 +15,6 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmseg.registry import MODELS
 
-from mmseg_uda.datasets import generate_toy_shift
 
 CONFIG_DIR = osp.join(REPO, 'configs')
 SKIP_DIRS = ('_base_', 'ablations')  # ablations are pipeline files (tests/test_train_pipeline.py)
@@ -26,11 +25,6 @@ CONFIGS = sorted(
 CROP = (64, 64)  # a CLDA teacher scale of 0.5 still leaves MiT stage 1 an 8x8 map
 
 
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('data') / 'toy_shift')
-    generate_toy_shift(root, num_train=4, num_val=2, size=(64, 128))
-    return root
 
 
 def small_pipeline(pipeline, toy_root):

@@ -8,16 +8,10 @@ import sys
 import pytest
 from conftest import REPO, free_port
 
-from mmseg_uda.datasets import generate_toy_shift
 
 DEMO = osp.join(REPO, 'configs', 'demo', 'source_only_toy_shift.py')
 
 
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('data') / 'toy_shift')
-    generate_toy_shift(root, num_train=8, num_val=4, size=(64, 128))
-    return root
 
 
 def tiny_options(root, iters, preprocessor='model.data_preprocessor',

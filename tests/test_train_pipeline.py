@@ -8,7 +8,7 @@ import pytest
 import torch
 from conftest import REPO
 from mmengine.config import Config
-from test_method_configs import small_config, toy_root  # noqa: F401 (fixture)
+from test_method_configs import small_config
 from test_tools import run
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
@@ -48,7 +48,7 @@ def weights(path):
     return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
 
 
-def test_clda_pipeline_runs_skips_and_resumes(toy_root, tmp_path):  # noqa: F811
+def test_clda_pipeline_runs_skips_and_resumes(toy_root, tmp_path):
     # the real GTA5 pipeline with each stage config shrunk to toy data and 2 iterations
     stages = train_pipeline.read_stages(osp.join(REPO, 'configs', 'clda', 'pipeline_gta2cs.py'))
     for stage in stages:

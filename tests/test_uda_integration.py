@@ -8,7 +8,6 @@ import pytest
 from conftest import REPO, free_port
 from test_tools import run, tiny_options
 
-from mmseg_uda.datasets import generate_toy_shift
 
 DACS_DEMO = osp.join(REPO, 'configs', 'demo', 'dacs_toy_shift.py')
 CLDA_DEMO = osp.join(REPO, 'configs', 'demo', 'clda_toy_shift.py')
@@ -33,11 +32,6 @@ model = dict(segmentor=dict(
 }
 
 
-@pytest.fixture(scope='module')
-def toy_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('data') / 'toy_shift')
-    generate_toy_shift(root, num_train=8, num_val=4, size=(64, 128))
-    return root
 
 
 def options(root, iters):

@@ -6,7 +6,8 @@
 PIPELINE is a config file with a list ``stages`` of dicts:
 
 - ``name``: the stage's folder under DIR;
-- ``config``: its training config, relative to the pipeline file;
+- ``config``: its training config, relative to the pipeline file (write
+  ``'{{ fileDirname }}/...'`` in a pipeline that others inherit with ``_base_``);
 - ``init`` (optional): the weights it starts from, a list of earlier stages merged in order;
   ``'stage:prefix'`` takes only that stage's keys under ``prefix`` (e.g.
   ``'1b_contrast:projection_head.'``);
