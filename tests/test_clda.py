@@ -146,3 +146,21 @@ def test_degenerate_source_labels_give_finite_steps(fill):
         log = model.train_step(batch, ow)
         assert all(torch.isfinite(torch.as_tensor(v)).all() for v in log.values()), log
     assert all(torch.isfinite(p).all() for p in model.student.parameters())
+
+
+def test_projection_warmup_keeps_the_contrast_out_of_the_backbone():
+    torch.manual_seed(0)
+    model = build_clda(projection_warmup=1)
+    batch = model.data_preprocessor(blocky_batch(0), True)
+    src, tgt = batch['inputs']['source'], batch['inputs']['target']
+    from mmseg_uda.models.segmentors.uda_base import pixel_labels
+    label = pixel_labels(batch['data_samples']['source'])
+    for warm in (True, False):
+        model.zero_grad()
+        model.teacher.steps.fill_(0 if warm else 1)
+        losses = model.student_pass(src, None, tgt, label, label, label, torch.ones(2, 1, 32, 32))
+        (losses['loss_in_src'] + losses['loss_in_tgt'] + losses['loss_cross']).backward()
+        backbone = sum(p.grad.abs().sum() for n, p in model.student.named_parameters()
+                       if n.startswith('backbone') and p.grad is not None)
+        assert model.student.projection_head.convs[-1].weight.grad.abs().sum() > 0
+        assert (backbone == 0) == warm

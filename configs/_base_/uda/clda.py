@@ -35,4 +35,5 @@ model = dict(
     augment=dict(scale=(0.4, 2.5), max_rotation=45.0, flip_prob=0.5,
                  color_jitter=(0.4, 0.4, 0.4, 0.1), jitter_prob=0.8, grayscale_prob=0.2,
                  cutout_max=40),
+    projection_warmup=0,  # the projection head comes trained from stage 1b
 )

@@ -47,6 +47,9 @@ class CLDA(UDABaseSegmentor):
         augment (dict): ``scale``, ``max_rotation``, ``flip_prob`` of the affine view and the
             :class:`PhotometricAug` arguments (``color_jitter``, ``jitter_prob``, ``grayscale_prob``,
             ``cutout_max``).
+        projection_warmup (int): iterations during which the contrast trains the projection head
+            only (its input features detached). 0 (paper): the projection head comes trained from
+            stage 1b; use it when stage 2 starts from a network without one.
     """
     STUDENT_MODES = ('student_pass', )
 
@@ -57,12 +60,14 @@ class CLDA(UDABaseSegmentor):
                  teacher_bn='eval', target_weight=0.1, source_losses=True,
                  pseudo_scales=(0.5, 0.75, 1.0, 1.25, 1.5, 1.75), tau0=0.9, top=0.1,
                  label_expansion=dict(radius_quantile=0.9),
-                 augment=dict(scale=(0.4, 2.5), max_rotation=45.0, flip_prob=0.5), **kwargs):
+                 augment=dict(scale=(0.4, 2.5), max_rotation=45.0, flip_prob=0.5),
+                 projection_warmup=0, **kwargs):
         super().__init__(segmentor, ema=ema, teacher_bn=teacher_bn,
                          student_heads=dict(projection_head=projection_head), **kwargs)
         head = self.student.decode_head
         self.num_classes, self.ignore_index = head.num_classes, head.ignore_index
         self.target_weight, self.source_losses = target_weight, source_losses
+        self.projection_warmup = projection_warmup
         self.pseudo_scales, self.tau0, self.top = tuple(pseudo_scales), tau0, top
         augment = dict(augment)
         unknown = set(augment) - AUGMENT_KEYS
@@ -149,17 +154,21 @@ class CLDA(UDABaseSegmentor):
         L_cls of Eq. 4 and α (L_in + L_cross) of Eq. 5–7."""
         head, contrast = self.student.decode_head, self.contrast
         contrast = contrast if contrast is not None and contrast.enabled else None
+        warm = int(self.teacher.steps) < self.projection_warmup
+
+        def project(feats):  # the contrast's embeddings; the backbone waits out the warm-up
+            return self.student.projection_head([f.detach() for f in feats] if warm else feats)
         tgt_feats = self.student.extract_feat(tgt_img)
         losses = {f'tgt.{k}': v for k, v in self.decode_losses(
             head.forward(tgt_feats), pseudo, scale=self.target_weight).items()}
         if contrast is not None:
-            losses.update(contrast.target_terms(self.student.projection_head(tgt_feats), pseudo,
+            losses.update(contrast.target_terms(project(tgt_feats), pseudo,
                                                 confident_label, omega))
         if self.source_losses:
             src_feats = self.student.extract_feat(src_img)
             losses.update({f'src.{k}': v for k, v in
                            self.decode_losses(head.forward(src_feats), src_label).items()})
             if contrast is not None:
-                losses.update(contrast.source_terms(self.student.projection_head(src_feats),
+                losses.update(contrast.source_terms(project(src_feats),
                                                     src_label))
         return losses
