@@ -47,6 +47,13 @@ class DomainContrast(nn.Module):
         self.source_protos = ClassMemoryBank(num_classes, memory_size, dim)
         self.target_protos = ClassMemoryBank(num_classes, memory_size, dim)
 
+    @classmethod
+    def for_student(cls, student, **kwargs):
+        """Built for a student segmentor: its classes and ignore label, its projection width."""
+        head = student.decode_head
+        return cls(head.num_classes, student.projection_head.out_channels,
+                   ignore_index=head.ignore_index, **kwargs)
+
     @property
     def enabled(self):
         return self.weight > 0 and (self.in_domain or self.cross_domain)

@@ -79,9 +79,8 @@ class CLDA(UDABaseSegmentor):
         pre = self.data_preprocessor
         self.photometric = PhotometricAug(pre.mean.flatten().tolist(), pre.std.flatten().tolist(),
                                           **augment)
-        self.contrast = None if contrast is None else DomainContrast(
-            self.num_classes, self.student.projection_head.out_channels,
-            ignore_index=self.ignore_index, **contrast)
+        self.contrast = None if contrast is None else DomainContrast.for_student(self.student,
+                                                                                  **contrast)
         # pseudo-label prototypes live in the teacher's penultimate (projection-head input) space
         self.expansion = None if label_expansion is None else LabelExpansion(
             self.num_classes, self.student.projection_head.in_channels, **label_expansion)

@@ -84,9 +84,8 @@ class DACS(UDABaseSegmentor):
             self.fd_cfg.update(imnet_feature_dist)
             self.imnet = MODELS.build(copy.deepcopy(dict(segmentor, data_preprocessor=None)))
             self.imnet.requires_grad_(False)
-        self.contrast = None if contrast is None else DomainContrast(
-            self.num_classes, self.student.projection_head.out_channels,
-            ignore_index=self.ignore_index, **contrast)
+        self.contrast = None if contrast is None else DomainContrast.for_student(self.student,
+                                                                                  **contrast)
 
     def init_weights(self):
         super().init_weights()
