@@ -166,8 +166,8 @@ def test_blur_kernel_size():
 
 
 # -- confidence weight and pseudo-labels ---------------------------------------------------------
-def fixed_logits(model, logits):
-    model.teacher_logits = lambda inputs, data_samples: logits
+def pseudo_labels_of(model, logits):
+    return model.pseudo_labels(logits.softmax(1))
 
 
 def test_confidence_weight_per_batch_and_per_image():
@@ -175,20 +175,18 @@ def test_confidence_weight_per_batch_and_per_image():
     logits = torch.zeros(2, NUM_CLASSES, H, W)
     logits[0, 1, :8] = 20.0   # image 0: a quarter of the pixels confident (class 1)
     logits[1, 2] = 20.0       # image 1: all confident (class 2)
-    fixed_logits(model, logits)
-    label, weight, _ = model.pseudo_labels(None, None)
+    label, weight, _ = pseudo_labels_of(model, logits)
     assert label[1].unique().tolist() == [2] and label[0, :8].unique().tolist() == [1]
     assert torch.allclose(weight, torch.full_like(weight, (0.25 + 1.0) / 2))
     model.pseudo_weight_scope = 'image'
-    _, weight, _ = model.pseudo_labels(None, None)
+    _, weight, _ = pseudo_labels_of(model, logits)
     assert weight[0].unique().tolist() == [0.25] and weight[1].unique().tolist() == [1.0]
 
 
 def test_ignored_rows_get_zero_weight():
     model = build_dacs(pseudo_weight_ignore_top=3, pseudo_weight_ignore_bottom=5)
-    fixed_logits(model, torch.full((1, NUM_CLASSES, H, W), 0.).index_fill_(1, torch.tensor([0]),
-                                                                           20.))
-    _, weight, _ = model.pseudo_labels(None, None)
+    logits = torch.zeros(1, NUM_CLASSES, H, W).index_fill_(1, torch.tensor([0]), 20.)
+    _, weight, _ = pseudo_labels_of(model, logits)
     assert weight[0, :3].sum() == 0 and weight[0, -5:].sum() == 0
     assert (weight[0, 3:-5] == 1).all()  # q is counted over all pixels before the crop
 
@@ -198,7 +196,7 @@ def test_pseudo_labels_come_from_the_teacher_without_gradients():
     with torch.no_grad():
         model.teacher_model.decode_head.conv_seg.bias.copy_(torch.tensor([0., 0., 50., 0.]))
     data = model.data_preprocessor(paired_batch(), True)
-    label, weight, _ = model.pseudo_labels(data['inputs']['target'], data['data_samples']['target'])
+    label, weight, _ = model.pseudo_labels(model.teacher_probs(data['inputs']['target'])[0])
     assert (label == 2).all() and (weight == 1).all()
     assert not label.requires_grad and not weight.requires_grad
     student_label = model.student.encode_decode(

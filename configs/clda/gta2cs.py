@@ -2,7 +2,7 @@
 # in-/cross-domain contrast and label expansion; every paper hyper-parameter is in
 # configs/_base_/uda/clda.py, the schedule (SGD 1e-3, poly 0.9, 25k iterations, 8 GPUs x 1+1) in
 # sgd_poly_25k.py. Initialised from the stage-1 weights: run the whole pipeline with
-#   python tools/clda_pipeline.py configs/clda/pipeline_gta2cs.py --work-dir work_dirs/clda_gta2cs
+#   python tools/train_pipeline.py configs/clda/pipeline_gta2cs.py --work-dir work_dirs/clda_gta2cs
 # (it sets load_from). The student is evaluated. Reference: 60.2 mIoU (Table 1).
 _base_ = [
     './_base_/deeplabv2_713.py', '../_base_/datasets/uda_gta_to_cityscapes_713x713.py',

@@ -1,5 +1,6 @@
 from .clda import CLDA
 from .dacs import DACS
+from .rccr import RCCR
 from .uda_base import UDABaseSegmentor
 
-__all__ = ['UDABaseSegmentor', 'DACS', 'CLDA']
+__all__ = ['UDABaseSegmentor', 'DACS', 'CLDA', 'RCCR']

@@ -98,7 +98,8 @@ class DACS(UDABaseSegmentor):
         with optim_wrapper.optim_context(self):
             log_vars = self.backward(forward(src_img, src_samples, mode='source_loss'),
                                      optim_wrapper, 'src')
-            pseudo_label, pseudo_weight, conf = self.pseudo_labels(tgt_img, tgt_samples)
+            probs, teacher_feats = self.teacher_probs(tgt_img)
+        pseudo_label, pseudo_weight, conf = self.pseudo_labels(probs)
         src_label = pixel_labels(src_samples)
         mask = classmix_masks(src_label, self.num_classes, self.mix_scope, self.ignore_index)
         mixed_img = mix(mask, src_img, tgt_img)
@@ -120,7 +121,18 @@ class DACS(UDABaseSegmentor):
                                  target_img=self.denormalize(tgt_img), pseudo_label=pseudo_label,
                                  pseudo_weight=pseudo_weight, mixed_img=self.denormalize(mixed_img),
                                  mixed_label=mixed_label, mix_mask=mask)
+        log_vars.update(self.extra_losses(
+            src_img, tgt_img, src_label, dict(probs=probs, feats=teacher_feats), optim_wrapper,
+            forward))
         return log_vars
+
+    def extra_losses(self, src_img, tgt_img, src_label, teacher, optim_wrapper, forward):
+        """Losses a method adds to the DACS iteration, back-propagated here; returns log variables.
+
+        ``teacher`` holds the teacher pass on the clean target: ``probs`` (B, C, H, W) and the
+        backbone ``feats``. DACS adds none.
+        """
+        return {}
 
     # -- steps -------------------------------------------------------------------------------
     def source_loss(self, inputs, data_samples):
@@ -149,10 +161,9 @@ class DACS(UDABaseSegmentor):
                                                      contrast_label, contrast_label, omega))
         return losses
 
-    def pseudo_labels(self, inputs, data_samples):
-        """Teacher pseudo-labels ŷ_T (B, H, W), confidence weights q (B, H, W) and the teacher's
-        confidence (B, H, W)."""
-        probs = self.teacher_logits(inputs, data_samples).float().softmax(1)
+    def pseudo_labels(self, probs):
+        """Pseudo-labels ŷ_T (B, H, W), confidence weights q (B, H, W) and the confidence (B, H, W)
+        from the teacher's probabilities (B, C, H, W)."""
         conf, label = probs.max(1)
         confident = (conf >= self.pseudo_threshold).float()
         if self.pseudo_weight_scope == 'image':

@@ -18,9 +18,10 @@ class EMATeacher(BaseAveragedModel):
         buffers (str): what the teacher's buffers (BN statistics) do at an update:
             ``'keep'``: nothing; they change only through the teacher's own train-mode forwards
             (DACS/DAFormer: only parameters are averaged); ``'copy'``: take the student's;
-            ``'ema'``: averaged like parameters (integer buffers are copied). With ``'copy'`` and
-            ``'ema'`` the teacher's floating-point buffers are then averaged over ranks, so every
-            rank holds the same teacher although each rank's BN statistics saw its own batches.
+            ``'ema'``: averaged like parameters (integer buffers are copied). In every mode the
+            teacher's floating-point buffers are then averaged over ranks, so every rank holds the
+            same teacher although each rank's BN statistics saw its own batches (this matters when
+            the teacher predicts: its running statistics are the ones evaluated).
         interval (int): update every ``interval``-th call only (t still counts every call). CLDA's
             teacher, a hard copy of the student every 200 iterations, is ``alpha=0,
             buffers='copy', interval=200``.
@@ -63,5 +64,4 @@ class EMATeacher(BaseAveragedModel):
                 b.copy_(s)
         # θ' ← α θ' + (1 − α) θ, one fused call over all tensors
         torch._foreach_lerp_(avg, src, 1 - alpha)
-        if self.buffers_mode != 'keep':
-            average_over_ranks_(b for b in self.module.buffers() if b.dtype.is_floating_point)
+        average_over_ranks_(b for b in self.module.buffers() if b.dtype.is_floating_point)

@@ -59,3 +59,62 @@ class ClassMemoryBank(nn.Module):
         valid = torch.arange(self.size, device=self.keys.device)[None] < self.count[:, None]
         labels = torch.arange(self.num_classes, device=self.keys.device)[:, None].expand_as(valid)
         return self.keys[valid], labels[valid]
+
+
+class BatchMemory(nn.Module):
+    """FIFO memory of the keys of the last ``batches`` pushes (RCCR §3.2.5: the last 3 batches).
+
+    Each :meth:`push` (one per iteration) stores the keys and labels of all ranks in one slot and
+    evicts the oldest slot. Slots are as wide as the largest push seen (shorter pushes are padded
+    with label -1, never returned); the buffers grow to that width on the first push and are resized
+    to a checkpoint's on load, so checkpoints carry the memory and resume with it.
+
+    Args:
+        batches (int): number of pushes kept (n ≥ 1).
+        dim (int): key dimension D.
+    """
+
+    def __init__(self, batches, dim):
+        super().__init__()
+        if batches <= 0 or dim <= 0:
+            raise ValueError(f'BatchMemory: batches and dim must be > 0, got {batches}, {dim}')
+        self.batches, self.dim = batches, dim
+        self.register_buffer('keys', torch.zeros(batches, 0, dim))
+        self.register_buffer('labels', torch.full((batches, 0), -1, dtype=torch.long))
+        self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def push(self, keys, labels):
+        """Store keys (N, D) with labels (N,) (any value ≥ 0) of every rank as the newest slot."""
+        if keys.shape[-1] != self.dim:
+            raise ValueError(f'BatchMemory: keys of dim {keys.shape[-1]}, expected {self.dim}')
+        keys = gather_rows(keys.detach().to(self.keys.dtype))
+        labels = gather_rows(labels.long())
+        n = keys.shape[0]
+        if n > self.keys.shape[1]:
+            self._resize(n)
+        slot = int(self.ptr) % self.batches
+        self.keys[slot] = 0
+        self.labels[slot] = -1
+        self.keys[slot, :n] = keys
+        self.labels[slot, :n] = labels
+        self.ptr += 1
+
+    def get(self):
+        """All stored keys (M, D) and their labels (M,)."""
+        valid = self.labels >= 0
+        return self.keys[valid], self.labels[valid]
+
+    def _resize(self, width):
+        keys = self.keys.new_zeros(self.batches, width, self.dim)
+        labels = self.labels.new_full((self.batches, width), -1)
+        keys[:, :self.keys.shape[1]] = self.keys
+        labels[:, :self.labels.shape[1]] = self.labels
+        self.keys, self.labels = keys, labels
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        stored = state_dict.get(prefix + 'keys')
+        if stored is not None and stored.shape[1] != self.keys.shape[1]:
+            self.keys = self.keys.new_zeros(stored.shape)
+            self.labels = self.labels.new_full(stored.shape[:2], -1)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

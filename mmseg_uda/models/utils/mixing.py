@@ -1,4 +1,5 @@
-"""Mixing masks and the strong photometric augmentation of DACS (Tranheden et al., WACV 2021)."""
+"""Mixing masks (ClassMix, grid-aligned CutMix) and the strong photometric augmentation of DACS
+(Tranheden et al., WACV 2021)."""
 import math
 
 import torch
@@ -34,6 +35,43 @@ def classmix_masks(labels, num_classes, scope='image', ignore_index=255):
     n_chosen = (present.sum(1, keepdim=True) + 1) // 2
     chosen = (rank < n_chosen) & present  # (B, K)
     return chosen.gather(1, slots.flatten(1)).view_as(labels)
+
+
+def cutmix_squares(batch, grid, area=0.5, device=None, generator=None):
+    """Grid-aligned CutMix squares (RCCR §3.2.2): one square of cells per image on an h×w grid.
+
+    The side is s = round(√(a·h·w)) cells (clipped to [1, min(h, w)]) for an area share a, fixed or
+    drawn per image from U(``area``) when a (low, high) pair; the top-left cell is uniform over the
+    positions that keep the square inside the grid. On the image the square spans whole feature
+    cells (:func:`grid_to_pixels`), so pixel and feature positions correspond exactly.
+
+    Args:
+        batch (int): number of images B.
+        grid (tuple[int, int]): the feature grid (h, w).
+        area (float | tuple[float, float]): share of the grid covered (0.5: the half-area box).
+
+    Returns:
+        Tensor: bool (B, h, w), True inside each square.
+    """
+    h, w = grid
+    lo, hi = (area, area) if isinstance(area, (int, float)) else area
+    if not 0 < lo <= hi <= 1:
+        raise ValueError(f'cutmix area must be in (0, 1], got {area}')
+    share = torch.empty(batch).uniform_(lo, hi, generator=generator) if hi > lo \
+        else torch.full((batch, ), float(lo))
+    side = (share * h * w).sqrt().round().long().clamp(1, min(h, w))
+    top = (torch.rand(batch, generator=generator) * (h - side + 1)).long()
+    left = (torch.rand(batch, generator=generator) * (w - side + 1)).long()
+    rows, cols = torch.arange(h)[None, :, None], torch.arange(w)[None, None, :]
+    top, left, side = top[:, None, None], left[:, None, None], side[:, None, None]
+    inside = (rows >= top) & (rows < top + side) & (cols >= left) & (cols < left + side)
+    return inside.to(device)
+
+
+def grid_to_pixels(mask, size):
+    """A (B, h, w) cell mask as a (B, H, W) pixel mask: each cell covers its H/h × W/w block
+    (nearest-neighbour; exact when the sides divide)."""
+    return F.interpolate(mask[:, None].float(), size=tuple(size), mode='nearest')[:, 0].bool()
 
 
 def mix(mask, source, target):

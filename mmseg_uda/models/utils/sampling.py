@@ -25,6 +25,15 @@ def downscale_label_ratio(labels, scale, min_ratio, num_classes, ignore_index=25
     return torch.where(keep, major, torch.full_like(major, ignore_index))
 
 
+def cell_centre_labels(labels, size):
+    """The label at the centre pixel of each cell of an h×w grid over (B, H, W) ``labels`` (ids are
+    sampled, never interpolated; RCCR spec §9.6)."""
+    (h, w), (big_h, big_w) = size, labels.shape[-2:]
+    rows = ((torch.arange(h, device=labels.device) + 0.5) * big_h / h).long()
+    cols = ((torch.arange(w, device=labels.device) + 0.5) * big_w / w).long()
+    return labels[..., rows, :][..., cols]
+
+
 def sample_per_class(labels, k, num_classes, generator=None):
     """Indices of at most ``k`` pixels per class, drawn uniformly without replacement.
 
