@@ -11,6 +11,7 @@ from test_tools import run, tiny_options
 
 DACS_DEMO = osp.join(REPO, 'configs', 'demo', 'dacs_toy_shift.py')
 CLDA_DEMO = osp.join(REPO, 'configs', 'demo', 'clda_toy_shift.py')
+RCCR_DEMO = osp.join(REPO, 'configs', 'demo', 'rccr_toy_shift.py')
 # A ResNetV1c-18 DeepLabV2 ("dlv2red") and a tiny MiT + DAFormer head, small enough for CPU tests.
 MODELS = {
     'deeplabv2': """
@@ -45,7 +46,7 @@ def options(root, iters):
 
 def losses_at(out, it, total):
     line = [x for x in out.splitlines() if f'Iter(train) [{it}/{total}]' in x][-1]
-    return dict(re.findall(r'((?:src|mix|clda)\.[\w.]+): ([\d.]+)', line))
+    return dict(re.findall(r'((?:src|mix|clda|cut)\.[\w.]+): ([\d.]+)', line))
 
 
 @pytest.mark.parametrize('model', sorted(MODELS))
@@ -82,6 +83,24 @@ def test_clda_train_val_resume_is_exact(toy_root, tmp_path):
             'clda.loss_in_tgt', 'clda.loss_cross'} <= set(reference)
     broken = str(tmp_path / 'broken')
     run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-2:], cwd=str(tmp_path))
+    out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 3' in out
+    assert losses_at(out, 4, 4) == reference
+
+
+def test_rccr_train_val_resume_is_exact(toy_root, tmp_path):
+    """3 iterations + resume: the memory of the last 3 batches, the EMA projector, μ(t) (from the
+    iteration count) and the random state (CutMix squares, NS(R) halves) come back."""
+    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), RCCR_DEMO]
+    opts = options(toy_root, 4) + ['model.region_contrast.confidence=0.0']
+    straight = str(tmp_path / 'straight')
+    out = run(train + ['--work-dir', straight] + opts, cwd=str(tmp_path))
+    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
+    reference = losses_at(out, 4, 4)
+    assert {'src.decode.loss_ce', 'mix.decode.loss_ce', 'cut.loss_rwc', 'cut.rwc'} <= set(reference)
+    assert float(reference['cut.rwc']) > 0
+    broken = str(tmp_path / 'broken')
+    run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-1:], cwd=str(tmp_path))
     out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
     assert 'resumed epoch: 0, iter: 3' in out
     assert losses_at(out, 4, 4) == reference

@@ -1,0 +1,59 @@
+"""Run by tests/test_rccr.py under torchrun (2 CPU processes, gloo).
+
+Three RCCR iterations under DDP (find_unused_parameters: the source pass leaves the projector out,
+the CutMix pass the decode head), each rank with its own images: afterwards every rank holds the same
+student, the same teacher (parameters, momentum projector and BN buffers, averaged over ranks at
+each update) and the same memory of the last batches of both ranks, bit for bit.
+"""
+import os
+import sys
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import mmseg_uda  # noqa: E402,F401
+from mmengine.optim import OptimWrapper  # noqa: E402
+from mmseg.utils import register_all_modules  # noqa: E402
+
+from mmseg_uda.engine import DeviceAgnosticDDP  # noqa: E402
+from test_dacs import paired_batch  # noqa: E402
+from test_rccr import build_rccr  # noqa: E402
+
+
+def main():
+    register_all_modules(init_default_scope=True)
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', timeout=timedelta(seconds=120))
+    rank = dist.get_rank()
+    torch.manual_seed(0)  # same initial weights on both ranks
+    model = build_rccr()
+    ddp = DeviceAgnosticDDP(module=model, broadcast_buffers=False, find_unused_parameters=True)
+    ow = OptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=0.1))
+    torch.manual_seed(100 + rank)  # each rank draws its own squares, halves and augmentations
+    for it in range(3):
+        log = ddp.train_step(paired_batch(seed=10 * it + rank), ow)
+        assert float(log['cut.rwc']) > 0
+    state = {f'student.{n}': p for n, p in model.student.named_parameters()}
+    state.update({n: t for n, t in model.state_dict().items()
+                  if n.startswith(('teacher.', 'region_contrast.'))})
+    assert int(model.region_contrast.memory.ptr) == 3
+    assert model.region_contrast.memory.get()[0].shape[0] == 3 * 2 * 2 * 16  # 3 x (2 ranks x 2)
+    assert any('projection_head' in n for n in state if n.startswith('teacher.'))
+    for name, value in state.items():
+        value = value.detach().float().flatten()
+        gathered = [torch.zeros_like(value) for _ in range(2)]
+        dist.all_gather(gathered, value)
+        assert torch.equal(gathered[0], gathered[1]), f'{name} differs between the ranks'
+    if rank == 0:
+        print(f'{len(state)} state tensors equal on both ranks')
+        print('RCCR_DDP_STATE_OK')
+    dist.barrier()
+    sys.stdout.flush()
+    os._exit(0)  # gloo's process-group teardown can hang at exit; all checks are done here
+
+
+if __name__ == '__main__':
+    main()
