@@ -20,6 +20,8 @@ from mmseg.registry import MODELS  # noqa: E402
 from mmseg.utils import register_all_modules  # noqa: E402
 
 from mmseg_uda.engine import DeviceAgnosticDDP  # noqa: E402
+from rank_checks import (assert_ranks_saw_different_images,  # noqa: E402
+                         assert_same_on_all_ranks, finish)
 from test_clda import blocky_batch, build_clda  # noqa: E402
 
 
@@ -47,20 +49,9 @@ def main():
     bn = [n for n in state if n.startswith('teacher.') and 'running_mean' in n]
     assert bn, 'no teacher BN buffers to compare'
     assert model.contrast.source_pixels.count.sum() > 0 and model.expansion.totals.sum() > 0
-    for name, value in state.items():
-        gathered = [torch.zeros_like(value) for _ in range(2)]
-        dist.all_gather(gathered, value)
-        assert torch.equal(gathered[0], gathered[1]), f'{name} differs between the ranks'
-    student_bn = [b for n, b in model.student.named_buffers() if n.endswith('running_mean')]
-    other = [torch.zeros_like(student_bn[0]) for _ in range(2)]
-    dist.all_gather(other, student_bn[0].contiguous())
-    assert not torch.equal(other[0], other[1]), 'the ranks did not see different images'
-    if rank == 0:
-        print(f'{len(state)} state tensors equal on both ranks')
-        print('CLDA_DDP_STATE_OK')
-    dist.barrier()
-    sys.stdout.flush()
-    os._exit(0)  # gloo's process-group teardown can hang at exit; all checks are done here
+    assert_same_on_all_ranks(state)
+    assert_ranks_saw_different_images(model)
+    finish(f'{len(state)} state tensors equal on both ranks', 'CLDA_DDP_STATE_OK')
 
 
 if __name__ == '__main__':

@@ -1,9 +1,9 @@
 """Run by tests/test_rccr.py under torchrun (2 CPU processes, gloo).
 
-Three RCCR iterations under DDP (find_unused_parameters: the source pass leaves the projector out,
-the CutMix pass the decode head), each rank with its own images: afterwards every rank holds the same
-student, the same teacher (parameters, momentum projector and BN buffers, averaged over ranks at
-each update) and the same memory of the last batches of both ranks, bit for bit.
+Three RCCR iterations under DDP (find_unused_parameters: the source pass leaves the projector
+out, the CutMix pass the decode head), each rank with its own images: afterwards every rank holds
+the same student, the same teacher (parameters, momentum projector and BN buffers, averaged over
+ranks at each update) and the same memory of the last batches of both ranks, bit for bit.
 """
 import os
 import sys
@@ -19,6 +19,8 @@ from mmengine.optim import OptimWrapper  # noqa: E402
 from mmseg.utils import register_all_modules  # noqa: E402
 
 from mmseg_uda.engine import DeviceAgnosticDDP  # noqa: E402
+from rank_checks import (assert_ranks_saw_different_images,  # noqa: E402
+                         assert_same_on_all_ranks, finish)
 from test_dacs import paired_batch  # noqa: E402
 from test_rccr import build_rccr  # noqa: E402
 
@@ -42,17 +44,9 @@ def main():
     assert int(model.region_contrast.memory.ptr) == 3
     assert model.region_contrast.memory.get()[0].shape[0] == 3 * 2 * 2 * 16  # 3 x (2 ranks x 2)
     assert any('projection_head' in n for n in state if n.startswith('teacher.'))
-    for name, value in state.items():
-        value = value.detach().float().flatten()
-        gathered = [torch.zeros_like(value) for _ in range(2)]
-        dist.all_gather(gathered, value)
-        assert torch.equal(gathered[0], gathered[1]), f'{name} differs between the ranks'
-    if rank == 0:
-        print(f'{len(state)} state tensors equal on both ranks')
-        print('RCCR_DDP_STATE_OK')
-    dist.barrier()
-    sys.stdout.flush()
-    os._exit(0)  # gloo's process-group teardown can hang at exit; all checks are done here
+    assert_same_on_all_ranks(state)
+    assert_ranks_saw_different_images(model)
+    finish(f'{len(state)} state tensors equal on both ranks', 'RCCR_DDP_STATE_OK')
 
 
 if __name__ == '__main__':

@@ -8,31 +8,28 @@
 # - the teacher predicts (Alg. 1 returns the teacher; DACS evaluated the student);
 # - projector 2048 -> 2048 -> 128 with ReLU on ResNet layer4, L2-normalised; its teacher copy is the
 #   EMA ("momentum projector"). Biases on, no BN (UNSPECIFIED -> spec suggestion);
-# - L_cont: tau 0.1; positive sampling delta 0.75; NS(R) one random half per image; NS(C) drops keys
-#   of the anchor's pseudo-label; memory of the last 3 batches (the detached kept negatives of each
-#   iteration, spec suggestion); Eq. 4 divides by s^2 (literal; 'anchors' divides by the anchors
-#   kept, spec B6); gradients through the E_cut negatives (literal Eq. 6; spec B10);
-#   ignore-labelled keys stay negatives (literal; spec §9.5);
+# - L_cont: tau 0.1; positive sampling delta 0.75 on the teacher's probabilities pooled to the cells;
+#   NS(R) one random half per image; NS(C) drops keys of the anchor's pseudo-label; memory of the
+#   last 3 batches (the detached kept negatives of each iteration, spec suggestion); Eq. 4 divides
+#   by s^2 (literal; 'anchors' divides by the anchors kept, spec B6); gradients through the E_cut
+#   negatives (literal Eq. 6; spec B10); ignore-labelled keys stay negatives (literal; spec §9.5);
 # - mu(t) = 0.01 exp(-5 (1 - t/T)^p), p = 0.5 as printed (ramp_power=2 is the usual ramp, spec B11),
 #   T = the training length (set ramp_iters to max_iters);
 # - CutMix square: half of the feature grid (UNSPECIFIED -> spec suggestion: S = 45 cells = 360 px
 #   on 512^2 crops), corner uniform, whole stride-8 cells; jittered and blurred like the ClassMix
 #   image ("on the mixed images", spec interpretation).
+# These contrast values are also RCCR's defaults, so a DACS config becomes RCCR with
+# `model = dict(type='RCCR', projection_head=..., ramp_iters=...)`.
 # The source pass does not use the projector and the CutMix pass not the decode head: the DDP wrapper
 # needs find_unused_parameters=True (set in the method configs, next to the runtime base).
+_base_ = ['./dacs.py']
 model = dict(
     type='RCCR',
-    segmentor=dict(),  # the network, from a model base
-    ema=dict(alpha=0.99, buffers='keep'),
-    teacher_bn='train',
+    ema=dict(alpha=0.99),
     predict_on='teacher',
-    pseudo_threshold=0.968,
-    pseudo_weight_scope='batch',
     pseudo_weight_ignore_top=0,
     pseudo_weight_ignore_bottom=0,
-    mix_scope='image',
-    strong_aug=dict(color_jitter_strength=0.25, color_jitter_prob=0.2, blur=True),
-    mix_loss_weight=1.0,
+    strong_aug=dict(color_jitter_strength=0.25),
     imnet_feature_dist=None,
     projection_head=dict(type='ProjectionHead', in_channels=2048, channels=2048, out_channels=128,
                          num_convs=2),

@@ -1,0 +1,34 @@
+"""Helpers of the torchrun check scripts in this folder (2 CPU processes, gloo)."""
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+
+
+def assert_same_on_all_ranks(state):
+    """Every tensor of ``state`` (name -> tensor) is bit-identical on all ranks."""
+    for name, value in state.items():
+        value = value.detach().float().flatten().contiguous()
+        gathered = [torch.zeros_like(value) for _ in range(dist.get_world_size())]
+        dist.all_gather(gathered, value)
+        assert all(torch.equal(gathered[0], g) for g in gathered[1:]), \
+            f'{name} differs between the ranks'
+
+
+def assert_ranks_saw_different_images(model):
+    """The student's first BN running mean differs between ranks (each saw its own images)."""
+    mean = next(b for n, b in model.student.named_buffers() if n.endswith('running_mean'))
+    gathered = [torch.zeros_like(mean) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, mean.contiguous())
+    assert not torch.equal(gathered[0], gathered[1]), 'the ranks did not see different images'
+
+
+def finish(*lines):
+    """Rank 0 prints ``lines`` (the last one is the marker the test looks for), then every rank
+    leaves at once: gloo's process-group teardown can hang at exit; all checks are done."""
+    if dist.get_rank() == 0:
+        print('\n'.join(lines))
+    dist.barrier()
+    sys.stdout.flush()
+    os._exit(0)
