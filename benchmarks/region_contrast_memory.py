@@ -7,7 +7,8 @@ The paper's size by default: 512x512 crops at output stride 8 (a 64x64 grid), 2 
 square (45x45 = 2025 anchors per image, all confident), NS(R) + NS(C) and a full memory of 3 batches
 (24,576 keys), so each anchor meets ~28.7k keys. Chunk 0 = all keys in one chunk: the similarity
 matrix held whole (what an unchunked implementation needs). Peak memory: CUDA max allocated, or on
-CPU the growth of the peak RSS of a fresh process per setting.
+CPU the growth of the peak RSS of a fresh process per setting (freed tensors leave the RSS:
+``benchmarks.speed.track_live_cpu_memory``).
 """
 import argparse
 import json
@@ -22,7 +23,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from benchmarks.speed import peak_mb  # noqa: E402
+from benchmarks.speed import peak_mb, track_live_cpu_memory  # noqa: E402
 from mmseg_uda.models.losses import RegionContrast  # noqa: E402
 from mmseg_uda.models.utils.mixing import cutmix_squares  # noqa: E402
 
@@ -32,9 +33,9 @@ def measure(grid, batch, chunk, device, iters, dim=128, classes=19):
     torch.manual_seed(0)
     h, w = grid
     rc = RegionContrast(dim=dim, chunk_size=chunk or 10**9).to(device)
-    for _ in range(3):  # fill the memory with 3 batches of kept keys
-        with torch.no_grad():
-            rc(*inputs(batch, dim, h, w, classes, device))
+    for _ in range(3):  # a full memory: 3 batches of the hw kept keys of each image
+        rc.memory.push(F.normalize(torch.randn(batch * h * w, dim, device=device), dim=1),
+                       torch.randint(0, classes, (batch * h * w, ), device=device))
     args = inputs(batch, dim, h, w, classes, device)
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
@@ -72,6 +73,8 @@ def main():
     parser.add_argument('--out', default=osp.join(osp.dirname(osp.abspath(__file__)), 'results',
                                                   'region_contrast_memory.json'))
     args = parser.parse_args()
+    if args.device == 'cpu':
+        track_live_cpu_memory()
     table = json.load(open(args.out)) if osp.isfile(args.out) else {}
     for chunk in args.chunks:
         call = (tuple(args.grid), args.batch, chunk, args.device, args.iters)

@@ -8,7 +8,8 @@ For each UDA config, the supervised step is its student segmentor (``model.segme
 ``train_step`` on the source half of the batch; the UDA step is the segmentor's own ``train_step``
 on the paired batch (same batch size per domain). Both use the config's optimiser. Random inputs;
 pretrained weights are not loaded. Peak memory: CUDA max allocated, or on CPU the growth of the
-peak RSS of a fresh process from before the model is built. Results are merged into ``--out`` as
+peak RSS of a fresh process from before the model is built (glibc's mmap threshold fixed, so freed
+tensors leave the RSS: :func:`track_live_cpu_memory`). Results are merged into ``--out`` as
 ``{name: {step_s, peak_mem_mb, ratio_to_supervised, ratio_to_dacs, mem_ratio_to_dacs}}``; the DACS
 reference is the config itself when it is DACS, else ``--reference`` (a DACS config on the same
 network, measured on the same random data).
@@ -56,6 +57,14 @@ def branch(batch, size, num_classes, labels, gen):
     inputs = [torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
               for _ in range(batch)]
     return dict(inputs=inputs, data_samples=samples)
+
+
+def track_live_cpu_memory():
+    """Make the peak RSS of CPU child processes follow live tensor memory: with glibc's dynamic mmap
+    threshold, freed large blocks stay in the heap and the RSS of chunked computations reads as if
+    nothing had been freed. A fixed 128 KiB threshold maps every large tensor separately and returns
+    it to the system when freed. Call before starting the measuring processes."""
+    os.environ.setdefault('MALLOC_MMAP_THRESHOLD_', '131072')
 
 
 def peak_mb(device):
@@ -145,6 +154,8 @@ def main():
                                                   'speed.json'))
     args = parser.parse_args()
     device = torch.device(args.device)
+    if device.type == 'cpu':
+        track_live_cpu_memory()
     table = json.load(open(args.out)) if osp.isfile(args.out) else {}
     # the reference: a DACS config, or a method's config with its additions off (e.g. RCCR's
     # Table 3 baseline, region_contrast=None), whatever its model type
