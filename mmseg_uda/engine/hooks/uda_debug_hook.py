@@ -13,7 +13,7 @@ IGNORE_INDEX = 255
 # (key, kind) in column order; kind selects how a tile is drawn.
 DEBUG_COLUMNS = (('source_img', 'img'), ('source_label', 'label'), ('target_img', 'img'),
                  ('pseudo_label', 'label'), ('pseudo_weight', 'grey'), ('mixed_img', 'img'),
-                 ('mixed_label', 'label'), ('mix_mask', 'grey'))
+                 ('mixed_label', 'label'), ('mix_mask', 'grey'), ('cut_img', 'img'))
 
 
 def fallback_palette(num: int = 256, seed: int = 0) -> np.ndarray:
