@@ -1,7 +1,10 @@
 """RCCR: the region-wise contrast (Eq. 4–8) on hand-checkable tensors, its shared pieces (chunked
 negatives, batch memory, CutMix squares, cell labels, μ(t)) and the segmentor's iteration."""
+import json
 import math
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -394,3 +397,14 @@ def test_rccr_rejects_clda_contrast():
 def test_state_is_identical_on_every_rank_under_ddp():
     out = run_torchrun(osp.join(REPO, 'tests', 'dist', 'rccr_ddp_check.py'), 'RCCR_DDP_STATE_OK')
     assert 'state tensors equal on both ranks' in out
+
+
+def test_memory_benchmark_runs(tmp_path):
+    out = tmp_path / 'mem.json'
+    subprocess.run([sys.executable, osp.join(REPO, 'benchmarks', 'region_contrast_memory.py'),
+                    '--grid', '8', '8', '--chunks', '16', '0', '--iters', '1', '--device', 'cpu',
+                    '--out', str(out)], check=True, capture_output=True, timeout=300)
+    table = json.loads(out.read_text())
+    assert set(table) == {'cpu:grid8x8:b2:chunk16', 'cpu:grid8x8:b2:chunkall'}
+    assert all(r['anchors_per_image'] == 36 and r['keys_per_anchor'] == 64 + 3 * 2 * 64
+               for r in table.values())
