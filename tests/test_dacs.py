@@ -328,14 +328,17 @@ def test_teacher_probs_average_over_scales():
     from mmseg.models.utils import resize
     model = build_dacs(teacher_bn='eval')
     x = torch.randn(2, 3, H, W)
+    teacher = model.teacher_model
+
+    def teacher_softmax(inputs):  # one pass of the (eval-mode) teacher, resized to H x W
+        with torch.no_grad():
+            return resize(teacher.decode_head(teacher.extract_feat(inputs)), size=(H, W),
+                          mode='bilinear', align_corners=False).softmax(1)
     probs, feats = model.teacher_probs(x, scales=(1.0, ))
-    torch.testing.assert_close(probs, model.teacher_logits(x).softmax(1))
+    torch.testing.assert_close(probs, teacher_softmax(x))
     assert feats[-1].shape[-2:] == (H // 8, W // 8)
     probs, feats = model.teacher_probs(x, scales=(0.5, 1.0))
     half = resize(x, scale_factor=0.5, mode='bilinear', align_corners=False)
-    teacher = model.teacher_model
-    p_half = resize(teacher.decode_head(teacher.extract_feat(half)), size=(H, W),
-                    mode='bilinear', align_corners=False).softmax(1)
-    torch.testing.assert_close(probs, (p_half + model.teacher_logits(x).softmax(1)) / 2)
+    torch.testing.assert_close(probs, (teacher_softmax(half) + teacher_softmax(x)) / 2)
     assert model.teacher_probs(x, scales=(0.5, ))[1] is None
     assert not probs.requires_grad

@@ -56,6 +56,10 @@ class RegionContrast(nn.Module):
         self.chunk_size = chunk_size
         self.memory = BatchMemory(memory_batches, dim) if memory_batches > 0 else None
 
+    def anchor_mask(self, square, conf):
+        """The anchors: cells of the square (Φ, Eq. 7) whose teacher confidence exceeds δ (PS)."""
+        return square if self.confidence is None else square & (conf > self.confidence)
+
     def forward(self, e_cut, e_t, square, conf, label_t, label_cut):
         """L_cont of Eq. 4 (mean over images).
 
@@ -73,9 +77,7 @@ class RegionContrast(nn.Module):
         targets = e_t.detach().float().flatten(2).transpose(1, 2)
         num_cells = queries.shape[1]
         cells = torch.arange(num_cells, device=e_cut.device)
-        anchors = square.flatten(1)
-        if self.confidence is not None:
-            anchors = anchors & (conf.flatten(1) > self.confidence)
+        anchors = self.anchor_mask(square, conf).flatten(1)
         label_t, label_cut = label_t.flatten(1).long(), label_cut.flatten(1).long()
         memory = self.memory.get() if self.memory is not None else (
             queries.new_zeros(0, queries.shape[2]), label_t.new_zeros(0))

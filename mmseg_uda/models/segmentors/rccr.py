@@ -86,8 +86,8 @@ class RCCR(DACS):
             losses = forward(cut_img, None, mode='cut_contrast_loss', e_t=e_t, square=square,
                              conf=conf, label_t=label_t, label_cut=label_cut, weight=weight)
         log_vars = self.backward(losses, optim_wrapper, 'cut')
-        log_vars['cut.anchors'] = (square & (conf > (self.region_contrast.confidence or 0))
-                                   ).float().sum().item() / square.shape[0]
+        log_vars['cut.anchors'] = self.region_contrast.anchor_mask(square, conf).sum().item() \
+            / square.shape[0]
         if self.debug_output is not None:
             self.debug_output['cut_img'] = self.denormalize(cut_img)
         return log_vars

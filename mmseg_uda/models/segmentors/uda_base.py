@@ -123,15 +123,6 @@ class UDABaseSegmentor(BaseSegmentor):
         return model
 
     @torch.no_grad()
-    def teacher_logits(self, inputs, data_samples=None):
-        """Teacher logits at the (padded) input size; no gradients, BN as ``teacher_bn``, no dropout.
-        """
-        model = self._teacher_for_inference()
-        logits = model.decode_head.forward(model.extract_feat(inputs))
-        return resize(logits, size=inputs.shape[2:], mode='bilinear',
-                      align_corners=model.decode_head.align_corners)
-
-    @torch.no_grad()
     def teacher_probs(self, inputs, scales=(1.0, )):
         """Teacher softmax probabilities averaged over input ``scales``, at the input size.
 
