@@ -12,7 +12,6 @@ CPU the growth of the peak RSS of a fresh process per setting (freed tensors lea
 """
 import argparse
 import json
-import multiprocessing as mp
 import os
 import os.path as osp
 import sys
@@ -23,7 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from benchmarks.speed import peak_mb, track_live_cpu_memory  # noqa: E402
+from benchmarks.speed import in_fresh_process, peak_mb, track_live_cpu_memory  # noqa: E402
 from mmseg_uda.models.losses import RegionContrast  # noqa: E402
 from mmseg_uda.models.utils.mixing import cutmix_squares  # noqa: E402
 
@@ -78,11 +77,7 @@ def main():
     table = json.load(open(args.out)) if osp.isfile(args.out) else {}
     for chunk in args.chunks:
         call = (tuple(args.grid), args.batch, chunk, args.device, args.iters)
-        if args.device == 'cpu':
-            with mp.get_context('spawn').Pool(1) as pool:
-                r = pool.apply(measure, call)
-        else:
-            r = measure(*call)
+        r = in_fresh_process(measure, *call) if args.device == 'cpu' else measure(*call)
         name = f'{args.device}:grid{args.grid[0]}x{args.grid[1]}:b{args.batch}:chunk{chunk or "all"}'
         table[name] = r
         print(f'{name:40s} {r["step_s"]:.3f} s  {r["peak_mem_mb"]:8.1f} MB  '

@@ -67,6 +67,12 @@ def track_live_cpu_memory():
     os.environ.setdefault('MALLOC_MMAP_THRESHOLD_', '131072')
 
 
+def in_fresh_process(fn, *args):
+    """``fn(*args)`` in a new spawned process (its peak RSS starts from an empty interpreter)."""
+    with mp.get_context('spawn').Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
 def peak_mb(device):
     if device.type == 'cuda':
         return torch.cuda.max_memory_allocated(device) / 2**20
@@ -120,8 +126,7 @@ def measure(config, args, device, uda_only=False):
             name, r = measure_one(config, which, args, device)
             torch.cuda.empty_cache()
         else:
-            with mp.get_context('spawn').Pool(1) as pool:
-                name, r = pool.apply(measure_one, (config, which, args, device))
+            name, r = in_fresh_process(measure_one, config, which, args, device)
         results[name] = r
     return results
 
