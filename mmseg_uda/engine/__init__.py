@@ -1,12 +1,15 @@
 from .adabn import adapt_bn_statistics
 from .config import add_common_args, load_config
 from .ddp import DeviceAgnosticDDP, init_cpu_distributed
-from .hooks import RandomStateHook, UDADebugVisualizationHook
+from .hooks import ClassStatisticsInitHook, RandomStateHook, UDADebugVisualizationHook
 from .optim_wrapper import CPUAmpOptimWrapper, UDAOptimWrapperConstructor
+from .pseudo_labels import (class_confidence_thresholds, confidence_histograms,
+                            thresholds_from_histograms, write_pseudo_labels)
 
 __all__ = [
-    'adapt_bn_statistics',
-    'RandomStateHook', 'UDADebugVisualizationHook',
+    'adapt_bn_statistics', 'class_confidence_thresholds', 'confidence_histograms',
+    'thresholds_from_histograms', 'write_pseudo_labels',
+    'ClassStatisticsInitHook', 'RandomStateHook', 'UDADebugVisualizationHook',
     'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'UDAOptimWrapperConstructor',
     'add_common_args', 'load_config'
 ]

@@ -107,14 +107,10 @@ class DACS(UDABaseSegmentor):
             mixed_img = self.strong_aug(mixed_img)
         mixed_label = mix(mask, src_label, pseudo_label)
         mixed_weight = mix(mask, torch.ones_like(pseudo_weight), pseudo_weight)
-        contrast = {}
-        if self.contrast is not None:  # target pixels of the mixed image with confident labels
-            confident = (conf >= self.pseudo_threshold) & ~mask
-            contrast = dict(contrast_label=torch.where(confident, pseudo_label, self.ignore_index),
-                            omega=torch.where(mask, 0.0, conf)[:, None])
         with optim_wrapper.optim_context(self):
             mix_losses = forward(mixed_img, tgt_samples, mode='weighted_loss', labels=mixed_label,
-                                 weights=mixed_weight, **contrast)
+                                 weights=mixed_weight,
+                                 **self.mixed_target_labels(pseudo_label, conf, mask))
         log_vars.update(self.backward(mix_losses, optim_wrapper, 'mix'))
         log_vars['mix.pseudo_weight'] = pseudo_weight.mean().item()
         self.debug_output = dict(source_img=self.denormalize(src_img), source_label=src_label,
@@ -138,28 +134,50 @@ class DACS(UDABaseSegmentor):
     def source_loss(self, inputs, data_samples):
         """Student's supervised losses on the source, plus FD when enabled (needs gradients)."""
         feats = self.student.extract_feat(inputs)
-        losses = self.student.decode_head.loss(feats, data_samples, self.student.train_cfg)
-        losses = {f'decode.{k}': v for k, v in losses.items()}
+        logits = self.student.decode_head.forward(feats)
+        labels = pixel_labels(data_samples)
+        losses = self.decode_losses(logits, labels)
         if self.student.with_auxiliary_head:
             losses.update(self.student._auxiliary_head_forward_train(feats, data_samples))
         if self.fd_cfg is not None:
-            losses['loss_fd'] = self.feature_distance(inputs, feats[-1], pixel_labels(data_samples))
-        if self.contrast is not None and self.contrast.enabled:
-            losses.update(self.contrast.source_terms(self.student.projection_head(feats),
-                                                     pixel_labels(data_samples)))
+            losses['loss_fd'] = self.feature_distance(inputs, feats[-1], labels)
+        losses.update(self.source_feature_losses(feats, logits, labels))
         return losses
 
     def weighted_loss(self, inputs, data_samples, labels, weights, contrast_label=None,
                       omega=None):
-        """Decode-head losses with per-pixel weights: mean over all pixels of w · CE (DACS); with
-        ``contrast``, L_in_tgt of the target anchors ``contrast_label`` weighted by ``omega``."""
+        """Decode-head losses with per-pixel weights: mean over all pixels of w · CE (DACS), plus
+        :meth:`target_feature_losses` of the target pixels labelled ``contrast_label``."""
         feats = self.student.extract_feat(inputs)
-        losses = self.decode_losses(self.student.decode_head.forward(feats), labels, weights,
-                                    scale=self.mix_loss_weight)
-        if contrast_label is not None and self.contrast.enabled:
-            losses.update(self.contrast.target_terms(self.student.projection_head(feats),
-                                                     contrast_label, contrast_label, omega))
+        logits = self.student.decode_head.forward(feats)
+        losses = self.decode_losses(logits, labels, weights, scale=self.mix_loss_weight)
+        if contrast_label is not None:
+            losses.update(self.target_feature_losses(feats, logits, contrast_label, omega))
         return losses
+
+    # -- feature-level losses a method adds to the source and mixed passes ----------------------
+    def mixed_target_labels(self, pseudo_label, conf, mask):
+        """Labels of the mixed image's target pixels for :meth:`target_feature_losses`, as
+        ``weighted_loss`` keyword arguments ({}: no target feature loss). With ``contrast``: the
+        pixels whose teacher confidence is ≥ τ, weighted by it (ω, CLDA Eq. 2)."""
+        if self.contrast is None:
+            return {}
+        confident = (conf >= self.pseudo_threshold) & ~mask
+        return dict(contrast_label=torch.where(confident, pseudo_label, self.ignore_index),
+                    omega=torch.where(mask, 0.0, conf)[:, None])
+
+    def source_feature_losses(self, feats, logits, labels):
+        """Losses of the source pass's backbone features and logits (CLDA's L_in_src, L_cross)."""
+        if self.contrast is None or not self.contrast.enabled:
+            return {}
+        return self.contrast.source_terms(self.student.projection_head(feats), labels)
+
+    def target_feature_losses(self, feats, logits, labels, omega):
+        """Losses of the mixed pass's target pixels ``labels`` (CLDA's L_in_tgt, weighted by ω)."""
+        if not self.contrast.enabled:
+            return {}
+        return self.contrast.target_terms(self.student.projection_head(feats), labels, labels,
+                                          omega)
 
     def pseudo_labels(self, probs):
         """Pseudo-labels ŷ_T (B, H, W), confidence weights q (B, H, W) and the confidence (B, H, W)

@@ -23,7 +23,8 @@ class UDABaseSegmentor(BaseSegmentor):
         segmentor (dict): config of the underlying mmseg segmentor (e.g. an ``EncoderDecoder``).
             Its ``data_preprocessor`` becomes this model's (it wins over ``data_preprocessor``,
             which mmengine's Runner fills from a config's top-level ``data_preprocessor``).
-        ema (dict): :class:`EMATeacher` arguments: ``alpha`` (0.999), ``buffers`` ('keep').
+        ema (dict | None): :class:`EMATeacher` arguments: ``alpha`` (0.999), ``buffers``
+            ('keep'). None: no teacher (a single-network method such as SDCA); the student predicts.
         teacher_bn (str): BN mode of the teacher's forward: ``'train'`` (batch statistics, as
             DAFormer's code) or ``'eval'`` (running statistics). Dropout and DropPath are off.
         predict_on (str): ``'student'`` (DAFormer evaluates the student) or ``'teacher'``.
@@ -46,7 +47,9 @@ class UDABaseSegmentor(BaseSegmentor):
         self.student = MODELS.build(segmentor)
         for name, head in (student_heads or {}).items():
             self.student.add_module(name, MODELS.build(head))
-        self.teacher = EMATeacher(self.student, **ema)
+        if ema is None and predict_on == 'teacher':
+            raise ValueError("predict_on='teacher' needs a teacher; got ema=None")
+        self.teacher = None if ema is None else EMATeacher(self.student, **ema)
         self.teacher_bn = teacher_bn
         self.predict_on = predict_on
         self.debug_output = None
@@ -63,7 +66,8 @@ class UDABaseSegmentor(BaseSegmentor):
                                         forward)
         optim_wrapper.step()
         optim_wrapper.zero_grad()
-        self.teacher.update_parameters(self.student)
+        if self.teacher is not None:
+            self.teacher.update_parameters(self.student)
         return log_vars
 
     def train_iteration(self, inputs, data_samples, optim_wrapper, forward):
@@ -111,6 +115,8 @@ class UDABaseSegmentor(BaseSegmentor):
     # -- the teacher -------------------------------------------------------------------------
     @property
     def teacher_model(self):
+        if self.teacher is None:
+            raise RuntimeError(f'{type(self).__name__} was built with ema=None: it has no teacher')
         return self.teacher.module
 
     def _teacher_for_inference(self):
@@ -165,7 +171,8 @@ class UDABaseSegmentor(BaseSegmentor):
     def init_weights(self):
         """Initialise the student (e.g. from ImageNet weights) and copy it into the teacher."""
         self.student.init_weights()
-        self.teacher_model.load_state_dict(self.student.state_dict())
+        if self.teacher is not None:
+            self.teacher_model.load_state_dict(self.student.state_dict())
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Accept a plain mmseg checkpoint of the underlying segmentor: it initialises both."""
@@ -176,7 +183,8 @@ class UDABaseSegmentor(BaseSegmentor):
                 rest = k[len(prefix):]
                 value = state_dict.pop(k)
                 state_dict[f'{prefix}student.{rest}'] = value
-                state_dict[f'{prefix}teacher.module.{rest}'] = value.clone()
+                if self.teacher is not None:
+                    state_dict[f'{prefix}teacher.module.{rest}'] = value.clone()
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
