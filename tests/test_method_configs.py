@@ -92,6 +92,10 @@ def small_config(path, toy_root, work_dir):
     else:
         cfg.train_dataloader.dataset = toy_dataset(train, toy_root, 'source')
     cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    for hook in cfg.get('custom_hooks', []):  # e.g. the class statistics' pass over the source
+        if 'dataloader' in hook:
+            hook.dataloader.dataset = toy_dataset(hook.dataloader.dataset, toy_root, 'source')
+            hook.dataloader.update(num_workers=0, persistent_workers=False)
     val = cfg.get('val_dataloader') or cfg.test_dataloader  # (the CamVid benchmark has no val)
     val.dataset = toy_dataset(val.dataset, toy_root, 'target', 'val')
     val.update(num_workers=0, persistent_workers=False)

@@ -56,3 +56,10 @@ test_dataloader = val_dataloader
 # mmseg's IoU plus per-class IoU keys (logged at every validation)
 val_evaluator = dict(type='UDAIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
+# One pass over the labelled source set (SDCA's class statistics, ClassStatisticsInitHook): whole
+# images at the training scale, no augmentation, batch 1
+statistics_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(source, pipeline=source_train_pipeline[:4] + [dict(type='PackSegInputs')]))

@@ -23,3 +23,7 @@ val_evaluator = dict(
     class_subsets=dict(mIoU16=[0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 17, 18],
                        mIoU13=[0, 1, 2, 6, 7, 8, 10, 11, 12, 13, 15, 17, 18]))
 test_evaluator = val_evaluator
+statistics_dataloader = dict(  # the pass over the labelled source set, as the GTA5 base
+    dataset=dict(type='SynthiaDataset', data_root='data/synthia',
+                 data_prefix=dict(img_path='RGB', seg_map_path='GT/LABELS'),
+                 pipeline=source_train_pipeline[:4] + [dict(type='PackSegInputs')]))

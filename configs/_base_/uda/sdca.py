@@ -31,4 +31,4 @@ model = dict(
     feature_index=None,  # the decode head's input
     target_threshold=0.9,
     target_losses=True,
-)
+)  # source_aug (the code's colour jitter / grayscale) is set by the method configs

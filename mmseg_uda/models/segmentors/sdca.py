@@ -5,6 +5,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from ..losses import DistributionContrast
+from ..utils.augment import PhotometricAug
 from ..utils.sampling import cell_centre_labels
 from .dacs import DACS
 from .uda_base import UDABaseSegmentor, pixel_labels
@@ -128,6 +129,9 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
         feature_index (int | None): see :class:`SDCALevels`.
         target_threshold (float): δ of Eq. 5 (0.9).
         target_losses (bool): the target terms of L_feat / L_out (False: source terms only).
+        source_aug (dict | None): :class:`PhotometricAug` arguments for the source images on the
+            device (the authors' code: colour jitter (0.5, 0.5, 0.5, 0.2) always, grayscale 0.2;
+            its 3x3 blur belongs in the data pipeline); None: off.
 
     With both contrasts off this is the source-only warm-up (CE + λ_lov Lovász; no target pass).
     """
@@ -135,8 +139,11 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
 
     def __init__(self, segmentor, lovasz_weight=0.75, feature_contrast=dict(tau=100.0),
                  output_contrast=dict(tau=100.0), feature_index=None, target_threshold=0.9,
-                 target_losses=True, ema=None, **kwargs):
+                 target_losses=True, source_aug=None, ema=None, **kwargs):
         super().__init__(segmentor, ema=ema, **kwargs)
+        pre = self.data_preprocessor
+        self.source_aug = None if source_aug is None else PhotometricAug(
+            pre.mean.flatten().tolist(), pre.std.flatten().tolist(), **source_aug)
         self.lovasz = MODELS.build(dict(type='LovaszLoss', per_image=False, reduction='none',
                                         loss_weight=lovasz_weight)) if lovasz_weight else None
         self.sdca = SDCALevels(self.student, feature_contrast, output_contrast, feature_index)
@@ -144,8 +151,11 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
         self.ignore_index = self.student.decode_head.ignore_index
 
     def train_iteration(self, inputs, data_samples, optim_wrapper, forward):
+        src_img = inputs['source']
+        if self.source_aug is not None:
+            src_img = self.source_aug(src_img)
         with optim_wrapper.optim_context(self):
-            losses = forward(inputs['source'], data_samples['source'], mode='sdca_losses',
+            losses = forward(src_img, data_samples['source'], mode='sdca_losses',
                              tgt_img=inputs['target'])
         return self.backward(losses, optim_wrapper, 'sdca')
 
