@@ -12,6 +12,7 @@ from test_tools import run, tiny_options
 DACS_DEMO = osp.join(REPO, 'configs', 'demo', 'dacs_toy_shift.py')
 CLDA_DEMO = osp.join(REPO, 'configs', 'demo', 'clda_toy_shift.py')
 RCCR_DEMO = osp.join(REPO, 'configs', 'demo', 'rccr_toy_shift.py')
+SDCA_DEMO = osp.join(REPO, 'configs', 'demo', 'sdca_toy_shift.py')
 # A ResNetV1c-18 DeepLabV2 ("dlv2red") and a tiny MiT + DAFormer head, small enough for CPU tests.
 MODELS = {
     'deeplabv2': """
@@ -46,7 +47,7 @@ def options(root, iters):
 
 def losses_at(out, it, total):
     line = [x for x in out.splitlines() if f'Iter(train) [{it}/{total}]' in x][-1]
-    return dict(re.findall(r'((?:src|mix|clda|cut)\.[\w.]+): ([\d.]+)', line))
+    return dict(re.findall(r'((?:src|mix|clda|cut|sdca)\.[\w.]+): ([\d.]+)', line))
 
 
 @pytest.mark.parametrize('model', sorted(MODELS))
@@ -103,6 +104,26 @@ def test_rccr_train_val_resume_is_exact(toy_root, tmp_path):
     run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-1:], cwd=str(tmp_path))
     out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
     assert 'resumed epoch: 0, iter: 3' in out
+    assert losses_at(out, 4, 4) == reference
+
+
+def test_sdca_train_val_resume_is_exact(toy_root, tmp_path):
+    """3 iterations + resume: the class statistics (initialised by the hook's pass over the
+    source before the first iteration, not again on resume) and the random state come back."""
+    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), SDCA_DEMO]
+    opts = options(toy_root, 4) + [f'custom_hooks.2.dataloader.dataset.data_root={toy_root}',
+                                   'model.target_threshold=0.5']
+    straight = str(tmp_path / 'straight')
+    out = run(train + ['--work-dir', straight] + opts, cwd=str(tmp_path))
+    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
+    assert 'class statistics from 2 source batches' in out  # 8 images, batch 4
+    reference = losses_at(out, 4, 4)
+    assert {'sdca.src.decode.loss_ce', 'sdca.src.loss_lovasz', 'sdca.loss_feat_src',
+            'sdca.loss_out_src', 'sdca.loss_feat_tgt', 'sdca.loss_out_tgt'} <= set(reference)
+    broken = str(tmp_path / 'broken')
+    run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-2:], cwd=str(tmp_path))
+    out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 3' in out and 'class statistics loaded, no pass' in out
     assert losses_at(out, 4, 4) == reference
 
 
