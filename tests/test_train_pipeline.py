@@ -1,5 +1,7 @@
-"""tools/train_pipeline.py on CLDA's GTA5 pipeline, shrunk to toy data: stage order, weight hand-over
-(frozen backbone in 1c, 1b's projection head into stage 2), skipping finished stages, resuming."""
+"""tools/train_pipeline.py on CLDA's GTA5 pipeline, shrunk to toy data: stage order, weight
+hand-over (frozen backbone in 1c, 1b's projection head into stage 2), skipping finished stages,
+resuming; and a train -> pseudo-label tool -> retrain pipeline (tool stages, ``{work_dir}``)."""
+import glob
 import os
 import os.path as osp
 import sys
@@ -15,10 +17,9 @@ sys.path.insert(0, osp.join(REPO, 'tools'))
 import train_pipeline  # noqa: E402
 
 TOOL = osp.join(REPO, 'tools', 'train_pipeline.py')
-PIPELINES = sorted(osp.join(REPO, 'configs', 'clda', p) for p in
-                   ['pipeline_gta2cs.py', 'pipeline_synthia2cs.py'] +
-                   [osp.join('ablations', f) for f in
-                    os.listdir(osp.join(REPO, 'configs', 'clda', 'ablations'))])
+PIPELINES = sorted(  # every config with `stages` (pipeline files, e.g. CLDA's and SDCA's ablations)
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p.split(osp.sep) and 'stages' in Config.fromfile(p))
 
 
 @pytest.mark.parametrize('path', PIPELINES, ids=osp.basename)
@@ -28,6 +29,8 @@ def test_pipeline_files_are_valid(path):
         cfg = Config.fromfile(stage['config'])
         cfg.merge_from_dict(dict(stage.get('cfg_options') or {}))
         assert cfg.train_cfg.max_iters > 0
+        if stage.get('tool') == 'pseudo_label':
+            assert 'pseudo_label_dataloader' in cfg
 
 
 def test_bad_pipelines_name_the_fault(tmp_path):
@@ -87,3 +90,76 @@ def test_clda_pipeline_runs_skips_and_resumes(toy_root, tmp_path):
     out = run(cmd, cwd=str(tmp_path))
     assert '[2_self_training] training' in out and '(resuming)' in out
     assert 'resumed epoch: 0, iter: 2' in out and '[2_self_training] finished' in out
+
+
+def test_tool_stages_are_checked(tmp_path):
+    cfg = osp.join(REPO, 'configs', 'clda', 'gta2cs.py')
+    bad = tmp_path / 'bad.py'
+    bad.write_text(f"stages = [dict(name='a', config='{cfg}', tool='pseudo_label')]\n")
+    with pytest.raises(KeyError, match=r"stages\[0\] \(a\): tool stage 'pseudo_label' needs"):
+        train_pipeline.read_stages(str(bad))
+    bad.write_text(f"stages = [dict(name='a', config='{cfg}'), "
+                   f"dict(name='b', config='{cfg}', init=['a'], tool='nope')]\n")
+    with pytest.raises(FileNotFoundError, match=r"stages\[1\] \(b\): tool 'nope' is not a script"):
+        train_pipeline.read_stages(str(bad))
+    bad.write_text(f"stages = [dict(name='a', config='{cfg}'), "
+                   f"dict(name='b', config='{cfg}', init=['a'], tool='pseudo_label'), "
+                   f"dict(name='c', config='{cfg}', init=['b'])]\n")
+    with pytest.raises(KeyError, match=r"stages\[2\] \(c\): init 'b' is a tool stage"):
+        train_pipeline.read_stages(str(bad))
+
+
+def test_work_dir_in_cfg_options():
+    options = {'a.b': '{work_dir}/x/labels', 'c': ['{work_dir}', 1], 'd': dict(e='{work_dir}y')}
+    assert train_pipeline.fill_work_dir(options, '/w') == {
+        'a.b': '/w/x/labels', 'c': ['/w', 1], 'd': dict(e='/wy')}
+
+
+def test_train_pseudo_label_retrain_pipeline(toy_root, tmp_path, capfd, monkeypatch):
+    # train on the source -> pseudo-label the target with it (tool stage) -> train on the labels;
+    # the driver runs in this process (its stages in subprocesses, whose output capfd reads)
+    from test_pseudo_label import tool_config
+    from mmseg_uda.datasets.toy_shift import TOY_SHIFT_CLASSES
+
+    def shrunk(cfg, name):
+        cfg.train_cfg.update(max_iters=2, val_interval=100)
+        cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+        path = str(tmp_path / f'{name}.py')
+        cfg.dump(path)
+        return path
+
+    demo = 'demo/source_only_toy_shift.py'
+    self_training = small_config(demo, toy_root, str(tmp_path / 'unused'))
+    self_training.train_dataloader.dataset = dict(
+        type='BaseSegDataset', data_root=toy_root, metainfo=dict(classes=TOY_SHIFT_CLASSES),
+        data_prefix=dict(img_path='target/train/images', seg_map_path='set/by/the/pipeline'),
+        img_suffix='.png', seg_map_suffix='.png',
+        pipeline=self_training.train_dataloader.dataset.pipeline)
+    stages = [
+        dict(name='a_source', config=shrunk(small_config(demo, toy_root, ''), 'a')),
+        dict(name='b_pseudo', tool='pseudo_label', init=['a_source'],
+             config=shrunk(tool_config(toy_root, tmp_path), 'b')),
+        dict(name='c_self', config=shrunk(self_training, 'c'), cfg_options={
+            'train_dataloader.dataset.data_prefix.seg_map_path': '{work_dir}/b_pseudo/labels'}),
+    ]
+    pipeline = tmp_path / 'pipeline.py'
+    pipeline.write_text(f'stages = {stages!r}\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')  # as test_tools.run: stages are tiny
+    argv = [str(pipeline), '--work-dir', 'work']  # relative: {work_dir} is made absolute
+    train_pipeline.main(argv)
+    out = ''.join(capfd.readouterr())
+    work = tmp_path / 'work'
+    assert '[b_pseudo] running tools/pseudo_label.py' in out and 'class thresholds: road' in out
+    assert '[b_pseudo] finished' in out and '[c_self] finished' in out
+    assert (work / 'b_pseudo' / 'done').is_file()
+    assert len(os.listdir(work / 'b_pseudo' / 'labels')) == 8
+    init = weights(work / 'b_pseudo' / 'init.pth')
+    final = weights(work / 'a_source' / 'final.pth')
+    assert all(torch.equal(init[k], final[k]) for k in final)
+    cfg = Config.fromfile(str(work / 'c_self' / 'config.py'))
+    labels = cfg.train_dataloader.dataset.data_prefix.seg_map_path
+    assert labels == str(work / 'b_pseudo' / 'labels') and cfg.load_from is None
+    train_pipeline.main(argv)
+    out = ''.join(capfd.readouterr())
+    assert all(f'[{s}] done, skipped' in out for s in ('a_source', 'b_pseudo', 'c_self'))

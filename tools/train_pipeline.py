@@ -1,4 +1,5 @@
-"""Staged training (e.g. CLDA's pre-training stages and self-training) with one command.
+"""Staged training (e.g. CLDA's pre-training stages, SDCA's pseudo-labels and self-training) with
+one command.
 
     python tools/train_pipeline.py PIPELINE --work-dir DIR [--gpus N] [--until STAGE]
         [--cfg-options k=v ...]
@@ -6,19 +7,32 @@
 PIPELINE is a config file with a list ``stages`` of dicts:
 
 - ``name``: the stage's folder under DIR;
-- ``config``: its training config, relative to the pipeline file (write
-  ``'{{ fileDirname }}/...'`` in a pipeline that others inherit with ``_base_``);
-- ``init`` (optional): the weights it starts from, a list of earlier stages merged in order;
-  ``'stage:prefix'`` takes only that stage's keys under ``prefix`` (e.g.
+- ``config``: its config, relative to the pipeline file (write ``'{{ fileDirname }}/...'`` in a
+  pipeline that others inherit with ``_base_``);
+- ``init`` (optional): the weights it starts from, a list of earlier training stages merged in
+  order; ``'stage:prefix'`` takes only that stage's keys under ``prefix`` (e.g.
   ``'1b_contrast:projection_head.'``);
-- ``cfg_options`` (optional): a dict of config overrides (``{'model.label_expansion': None}``).
+- ``cfg_options`` (optional): a dict of config overrides (``{'model.label_expansion': None}``);
+  ``{work_dir}`` in its strings becomes DIR (absolute), so a stage can read an earlier stage's
+  output, e.g. ``{'train_dataloader.dataset.data_prefix.seg_map_path':
+  '{work_dir}/3_pseudo_labels/labels'}``;
+- ``tool`` (optional): run ``tools/<tool>.py`` instead of training (e.g. ``'pseudo_label'``).
 
-Every stage runs ``tools/train.py`` (``tools/dist_train.sh`` with ``--gpus N``) on its resolved
-config, written to ``DIR/<name>/config.py``, with ``load_from`` = the merged init weights. When it
-finishes, the trained network of its last checkpoint (the student of a UDA model, as a plain
-segmentor state dict) is written to ``DIR/<name>/final.pth``; the last checkpoint, not the best on
-target validation, since UDA has no target labels to select with. Running the command again skips
-finished stages and resumes an interrupted one from its latest checkpoint.
+A training stage runs ``tools/train.py`` (``tools/dist_train.sh`` with ``--gpus N``) on its
+resolved config, written to ``DIR/<name>/config.py``, with ``load_from`` = the merged init weights.
+When it finishes, the trained network of its last checkpoint (the student of a UDA model, as a
+plain segmentor state dict) is written to ``DIR/<name>/final.pth``; the last checkpoint, not the
+best on target validation, since UDA has no target labels to select with.
+
+A tool stage needs ``init``; it runs
+``tools/<tool>.py DIR/<name>/config.py DIR/<name>/init.pth --work-dir DIR/<name>`` (through
+``tools/dist_launch.sh`` with ``--gpus N``, adding ``--launcher pytorch``). The convention: the tool
+writes its outputs under its ``--work-dir`` and, as its last act, the marker file
+``DIR/<name>/done``; the stage is finished when the marker exists, and a tool must remove a stale
+marker when it starts. A tool stage has no weights, so it cannot be another stage's ``init``.
+
+Running the command again skips finished stages, resumes an interrupted training stage from its
+latest checkpoint and reruns an interrupted tool stage.
 """
 import argparse
 import os
@@ -34,7 +48,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import find_latest_checkpoint  # noqa: E402
 
 TOOLS = osp.dirname(osp.abspath(__file__))
-STAGE_KEYS = {'name', 'config', 'init', 'cfg_options'}
+STAGE_KEYS = {'name', 'config', 'init', 'cfg_options', 'tool'}
+TOOL_DONE = 'done'  # a tool stage's completion marker, written last by the tool
 
 
 def parse_args(argv=None):
@@ -55,23 +70,48 @@ def read_stages(path):
     stages = Config.fromfile(path).get('stages')
     if not stages:
         raise KeyError(f'{path}: no `stages` list')
-    seen = []
+    seen, tools = [], []
     for i, stage in enumerate(stages):
         where = f'{path}: stages[{i}]'
         unknown = set(stage) - STAGE_KEYS
         if unknown or 'name' not in stage or 'config' not in stage:
-            raise KeyError(f'{where} needs `name` and `config` (optional `init`, `cfg_options`); '
-                           f'unknown keys {sorted(unknown)}')
+            raise KeyError(f'{where} needs `name` and `config` (optional `init`, `cfg_options`, '
+                           f'`tool`); unknown keys {sorted(unknown)}')
+        where = f"{where} ({stage['name']})"
         stage['config'] = osp.abspath(osp.join(osp.dirname(path), stage['config']))
         if not osp.isfile(stage['config']):
-            raise FileNotFoundError(f"{where} ({stage['name']}): config {stage['config']} does "
-                                    'not exist')
+            raise FileNotFoundError(f"{where}: config {stage['config']} does not exist")
         for ref in stage.get('init') or []:
-            if ref.split(':')[0] not in seen:
-                raise KeyError(f"{where} ({stage['name']}): init {ref!r} is not an earlier stage "
-                               f'({seen})')
+            name = ref.split(':')[0]
+            if name in tools:
+                raise KeyError(f'{where}: init {ref!r} is a tool stage, it has no weights')
+            if name not in seen:
+                raise KeyError(f'{where}: init {ref!r} is not an earlier stage ({seen})')
+        if stage.get('tool') is not None:
+            if not osp.isfile(tool_script(stage['tool'])):
+                raise FileNotFoundError(f"{where}: tool {stage['tool']!r} is not a script "
+                                        f"{tool_script(stage['tool'])}")
+            if not stage.get('init'):
+                raise KeyError(f"{where}: tool stage {stage['tool']!r} needs `init`, the "
+                               'weights it runs with')
+            tools.append(stage['name'])
         seen.append(stage['name'])
     return stages
+
+
+def tool_script(tool):
+    return osp.join(TOOLS, f'{tool}.py')
+
+
+def fill_work_dir(value, work_dir):
+    """``value`` with ``{work_dir}`` replaced by ``work_dir`` in every string it holds."""
+    if isinstance(value, str):
+        return value.replace('{work_dir}', work_dir)
+    if isinstance(value, dict):
+        return {k: fill_work_dir(v, work_dir) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(fill_work_dir(v, work_dir) for v in value)
+    return value
 
 
 def network_state(checkpoint):
@@ -105,21 +145,27 @@ def merge_init(refs, work_dir):
 
 def run_stage(stage, args):
     stage_dir = osp.abspath(osp.join(args.work_dir, stage['name']))
-    final = osp.join(stage_dir, 'final.pth')
-    if osp.isfile(final):
-        print(f"[{stage['name']}] done, skipped ({final})", flush=True)
+    tool = stage.get('tool')
+    marker = osp.join(stage_dir, TOOL_DONE if tool else 'final.pth')
+    if osp.isfile(marker):
+        print(f"[{stage['name']}] done, skipped ({marker})", flush=True)
         return
     os.makedirs(stage_dir, exist_ok=True)
     cfg = Config.fromfile(stage['config'])
-    cfg.merge_from_dict(dict(stage.get('cfg_options') or {}))
+    cfg.merge_from_dict(fill_work_dir(dict(stage.get('cfg_options') or {}),
+                                      osp.abspath(args.work_dir)))
     cfg.merge_from_dict(args.cfg_options)
     if stage.get('init'):
         init = osp.join(stage_dir, 'init.pth')
         save_atomic(dict(state_dict=merge_init(stage['init'], args.work_dir),
                          meta=dict(init=list(stage['init']))), init)
-        cfg.load_from = init
+        if not tool:
+            cfg.load_from = init
     config = osp.join(stage_dir, 'config.py')
     cfg.dump(config)
+    if tool:
+        run_tool(stage, config, init, stage_dir, args.gpus)
+        return
     resumed = ' (resuming)' if find_latest_checkpoint(stage_dir) else ''
     print(f"[{stage['name']}] training {stage['config']}{resumed} in {stage_dir}", flush=True)
     if args.gpus > 1:
@@ -135,8 +181,30 @@ def run_stage(stage, args):
         sys.exit(f"[{stage['name']}] no checkpoint in {stage_dir}: set "
                  'default_hooks.checkpoint so that the last iteration is saved')
     save_atomic(dict(state_dict=network_state(last), meta=dict(stage=stage['name'],
-                                                               checkpoint=last)), final)
-    print(f"[{stage['name']}] finished: {final}", flush=True)
+                                                               checkpoint=last)), marker)
+    print(f"[{stage['name']}] finished: {marker}", flush=True)
+
+
+def run_tool(stage, config, checkpoint, stage_dir, gpus):
+    """``tools/<tool>.py CONFIG CHECKPOINT --work-dir STAGE_DIR``; finished when it wrote the
+    marker ``STAGE_DIR/done``."""
+    tool = stage['tool']
+    print(f"[{stage['name']}] running tools/{tool}.py on {stage['config']} in {stage_dir}",
+          flush=True)
+    args = [config, checkpoint, '--work-dir', stage_dir]
+    if gpus > 1:
+        cmd = ['bash', osp.join(TOOLS, 'dist_launch.sh'), f'{tool}.py', str(gpus)] + args
+    else:
+        cmd = [sys.executable, tool_script(tool)] + args
+    proc = subprocess.run(cmd)
+    if proc.returncode != 0:
+        sys.exit(f"[{stage['name']}] tool {tool} failed (exit {proc.returncode}); run the same "
+                 'command again to redo it')
+    marker = osp.join(stage_dir, TOOL_DONE)
+    if not osp.isfile(marker):
+        sys.exit(f"[{stage['name']}] tool {tool} exited without writing its completion marker "
+                 f'{marker}')
+    print(f"[{stage['name']}] finished: {marker}", flush=True)
 
 
 def main(argv=None):

@@ -4,13 +4,7 @@
 # source pass, target terms on the mixed image's target pixels whose teacher confidence is >= 0.9.
 # The statistics are initialised on the day frames as in the `sdca` row.
 _base_ = ['./dacs.py']
-model = dict(
-    type='SDCADACS',
-    feature_contrast=dict(tau=100.0, covariance='diag', stats_space='raw', update='cumulative',
-                          loss_weight=1.0),
-    output_contrast=dict(tau=100.0, covariance='diag', stats_space='raw', update='cumulative',
-                         loss_weight=1.0),
-    target_threshold=0.9)
+model = dict(type='SDCADACS')  # its defaults are SDCA's values (configs/_base_/uda/sdca_dacs.py)
 custom_hooks = [
     dict(type='RandomStateHook'),
     dict(type='UDADebugVisualizationHook', interval=100),
