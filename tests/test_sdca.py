@@ -229,6 +229,20 @@ def test_an_iteration_has_every_term_and_updates_the_statistics_with_source_pixe
     assert model.statistics_initialized
 
 
+@pytest.mark.parametrize('fill', [255, 1])
+def test_all_ignore_and_single_class_source_batches_train_finitely(fill):
+    torch.manual_seed(0)
+    model = build_sdca()
+    batch = paired_batch(seed=0)
+    for ds in batch['source']['data_samples']:
+        ds.gt_sem_seg.data.fill_(fill)
+    log = model.train_step(batch, optim(model))
+    assert all(math.isfinite(float(v)) for v in log.values())
+    counts = model.sdca.feat.stats.count
+    assert counts.sum() == (0 if fill == 255 else 32) and counts[[0, 2, 3]].sum() == 0
+    assert all(torch.isfinite(p).all() for p in model.student.parameters())
+
+
 def test_the_statistics_are_updated_before_the_loss():
     torch.manual_seed(0)
     model = build_sdca()

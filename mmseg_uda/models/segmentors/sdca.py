@@ -166,9 +166,11 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
         losses = {f'src.{k}': v for k, v in self.decode_losses(src_logits, src_label).items()}
         if self.lovasz is not None:
             logits_up = resize(src_logits.float(), size=src_label.shape[1:], mode='bilinear',
-                                align_corners=self.student.decode_head.align_corners)
-            losses['src.loss_lovasz'] = self.lovasz(logits_up, src_label,
-                                                    ignore_index=self.ignore_index)
+                               align_corners=self.student.decode_head.align_corners)
+            # mmseg's Lovász of an all-ignore batch is the mean of an empty tensor: NaN
+            losses['src.loss_lovasz'] = self.lovasz(
+                logits_up, src_label, ignore_index=self.ignore_index) \
+                if (src_label != self.ignore_index).any() else logits_up.sum() * 0
         self.sdca.update(src_feats, src_logits, src_label)
         losses.update(self.sdca.losses(src_feats, src_logits, src_label, 'src'))
         if self.target_losses and self.sdca.active:
