@@ -49,19 +49,22 @@ class SDCALevels(nn.Module):
         self.feat = None if feat is None else DistributionContrast(k, feat_dim, **feat)
         self.out = None if out is None else DistributionContrast(k, k, **out)
 
+    def contrasts(self):
+        """(name, :class:`DistributionContrast`) of each active level."""
+        return [(n, getattr(self, n)) for n in LEVELS if getattr(self, n) is not None]
+
     @property
     def active(self):
-        return self.feat is not None or self.out is not None
+        return bool(self.contrasts())
 
     def levels(self, feats, logits):
         """(name, contrast, map) of each active level: F (B, A, h, w) and O (B, K, h', w')."""
         maps = dict(feat=feats[self.feature_index], out=logits)
-        return [(name, getattr(self, name), maps[name]) for name in LEVELS
-                if getattr(self, name) is not None]
+        return [(name, contrast, maps[name]) for name, contrast in self.contrasts()]
 
     @property
     def initialized(self):
-        return all(getattr(self, n).initialized for n in LEVELS if getattr(self, n) is not None)
+        return all(contrast.initialized for _, contrast in self.contrasts())
 
     @torch.no_grad()
     def update(self, feats, logits, labels):
