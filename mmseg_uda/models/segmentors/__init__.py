@@ -2,6 +2,7 @@ from .clda import CLDA
 from .dacs import DACS
 from .rccr import RCCR
 from .sdca import SDCA, SDCADACS
+from .t2sda import T2SDA
 from .uda_base import UDABaseSegmentor
 
-__all__ = ['UDABaseSegmentor', 'DACS', 'CLDA', 'RCCR', 'SDCA', 'SDCADACS']
+__all__ = ['UDABaseSegmentor', 'DACS', 'CLDA', 'RCCR', 'SDCA', 'SDCADACS', 'T2SDA']

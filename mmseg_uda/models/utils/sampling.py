@@ -60,3 +60,43 @@ def sample_per_class(labels, k, num_classes, generator=None):
     counts = torch.bincount(cls, minlength=num_classes)
     rank = torch.arange(cls.numel(), device=flat.device) - (torch.cumsum(counts, 0) - counts)[cls]
     return idx[rank < k]
+
+
+def labels_on_grid(labels, grid, mode='nearest', min_ratio=0.75, num_classes=None,
+                   ignore_index=255):
+    """(B, H, W) labels on an h×w feature grid: the label at each cell's centre (``'nearest'``,
+    :func:`cell_centre_labels`) or the cell's majority label when it covers at least ``min_ratio``
+    of the cell, else ignore (``'ratio'``, :func:`downscale_label_ratio`, needs ``num_classes``)."""
+    if mode == 'nearest':
+        return cell_centre_labels(labels, grid)
+    if mode != 'ratio':
+        raise ValueError(f"label grid mode must be 'nearest' or 'ratio', got {mode!r}")
+    h, w = grid
+    scale = max(labels.shape[-1] // w, 1)
+    out = downscale_label_ratio(labels, scale, min_ratio, num_classes, ignore_index)[..., :h, :w]
+    # a grid larger than H // scale × W // scale (padded features): the extra cells are ignored
+    return F.pad(out, (0, w - out.shape[-1], 0, h - out.shape[-2]), value=ignore_index)
+
+
+def proportional_counts(labels, num_classes, base):
+    """n(c) = ⌈C · p̂(c) · n⌉ samples per class, p̂(c) the share of class c among the labels in
+    [0, C) (T2S-DA Eq. 11, class-balanced query sampling), in exact integer arithmetic.
+
+    Args:
+        labels (Tensor): labels of any shape; other values are not counted.
+        base (int): n.
+
+    Returns:
+        Tensor: (C,) int64; 0 for absent classes, ≥ 1 for present ones.
+    """
+    flat = labels.flatten()
+    counts = torch.bincount(flat[(flat >= 0) & (flat < num_classes)], minlength=num_classes)
+    total = counts.sum().clamp(min=1)
+    return (num_classes * base * counts + total - 1) // total
+
+
+def sample_with_replacement(pool, n):
+    """``n`` entries of the 1-D tensor ``pool`` drawn uniformly with replacement (none if empty)."""
+    if pool.numel() == 0 or n == 0:
+        return pool[:0]
+    return pool[torch.randint(pool.numel(), (int(n), ), device=pool.device)]
