@@ -13,6 +13,7 @@ DACS_DEMO = osp.join(REPO, 'configs', 'demo', 'dacs_toy_shift.py')
 CLDA_DEMO = osp.join(REPO, 'configs', 'demo', 'clda_toy_shift.py')
 RCCR_DEMO = osp.join(REPO, 'configs', 'demo', 'rccr_toy_shift.py')
 SDCA_DEMO = osp.join(REPO, 'configs', 'demo', 'sdca_toy_shift.py')
+T2SDA_DEMO = osp.join(REPO, 'configs', 'demo', 't2sda_toy_shift.py')
 # A ResNetV1c-18 DeepLabV2 ("dlv2red") and a tiny MiT + DAFormer head, small enough for CPU tests.
 MODELS = {
     'deeplabv2': """
@@ -47,7 +48,7 @@ def options(root, iters):
 
 def losses_at(out, it, total):
     line = [x for x in out.splitlines() if f'Iter(train) [{it}/{total}]' in x][-1]
-    return dict(re.findall(r'((?:src|mix|clda|cut|sdca)\.[\w.]+): ([\d.]+)', line))
+    return dict(re.findall(r'((?:src|mix|clda|cut|sdca|pull)\.[\w.]+): ([\d.]+)', line))
 
 
 @pytest.mark.parametrize('model', sorted(MODELS))
@@ -124,6 +125,25 @@ def test_sdca_train_val_resume_is_exact(toy_root, tmp_path):
     run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-2:], cwd=str(tmp_path))
     out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
     assert 'resumed epoch: 0, iter: 3' in out and 'class statistics loaded, no pass' in out
+    assert losses_at(out, 4, 4) == reference
+
+
+def test_t2sda_train_val_resume_is_exact(toy_root, tmp_path):
+    """3 iterations + resume: the EMA teacher with its projector and the random state (FDA pairs,
+    queries and negatives drawn with replacement, ClassMix) come back."""
+    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), T2SDA_DEMO]
+    straight = str(tmp_path / 'straight')
+    out = run(train + ['--work-dir', straight] + options(toy_root, 4), cwd=str(tmp_path))
+    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
+    reference = losses_at(out, 4, 4)
+    assert {'src.decode.loss_ce', 'mix.decode.loss_ce', 'pull.loss_pull', 'pull.pull'} \
+        <= set(reference)
+    assert float(reference['pull.pull']) > 0
+    broken = str(tmp_path / 'broken')
+    run(train + ['--work-dir', broken] + options(toy_root, 3), cwd=str(tmp_path))
+    out = run(train + ['--work-dir', broken, '--resume'] + options(toy_root, 4),
+              cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 3' in out
     assert losses_at(out, 4, 4) == reference
 
 

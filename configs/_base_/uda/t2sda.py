@@ -1,8 +1,8 @@
-# T2S-DA (Wang et al., "Pulling Target to Source"; methods/t2sda.md): the DACS/DAFormer self-training
-# of configs/_base_/uda/dacs.py (EMA 0.999 with the DACS ramp, confidence weight at 0.968 over the
-# batch, pseudo-label crop, ClassMix, colour jitter + blur, thing-class feature distance; the paper's
-# "DACS with two extra strategies in DAFormer" read as FD + rare-class sampling, spec §3.1) plus
-# lambda * L_pull. Every value is the paper's unless marked:
+# T2S-DA (Wang et al., "Pulling Target to Source"; methods/t2sda.md): the DACS/DAFormer
+# self-training of configs/_base_/uda/dacs.py (EMA 0.999 with the DACS ramp, confidence weight at
+# 0.968 over the batch, pseudo-label crop, ClassMix, colour jitter + blur, thing-class feature
+# distance; the paper's "DACS with two extra strategies in DAFormer" read as FD + rare-class
+# sampling, spec §3.1) plus lambda * L_pull. Every value is the paper's unless marked:
 # - projector g: two Conv-BN-ReLU blocks to 256-d on the encoder's last output (2048-d ResNet-101
 #   layer4 here; MiT-B5 configs set 512). Kernel 3x3 (UNSPECIFIED -> spec suggestion), the final
 #   ReLU kept (literal "Conv-BN-ReLU"; final_act=False is the no-ReLU option), raw output: the
@@ -26,7 +26,7 @@
 # - gradients of L_pull reach the student encoder and projector only (keys, prototypes, gamma and
 #   w* come from the teacher without gradient).
 # The source and mixed passes do not use the projector and the pull pass not the decode head: the
-# DDP wrapper needs find_unused_parameters=True (set in the method configs, next to the runtime base).
+# DDP wrapper needs find_unused_parameters=True (set in the method configs).
 _base_ = ['./dacs.py']
 model = dict(
     type='T2SDA',

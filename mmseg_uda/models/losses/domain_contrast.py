@@ -5,7 +5,7 @@ from mmseg.registry import MODELS
 
 from ..utils.memory_bank import ClassMemoryBank
 from ..utils.prototypes import class_prototypes
-from ..utils.sampling import downscale_label_ratio, sample_per_class
+from ..utils.sampling import labels_on_grid, sample_per_class
 from .contrastive import supervised_info_nce
 
 
@@ -66,10 +66,8 @@ class DomainContrast(nn.Module):
         rows = emb.permute(0, 2, 3, 1).reshape(-1, emb.shape[1])
         out = [rows]
         for lab in labels:
-            scale = max(lab.shape[-1] // w, 1)
-            grid = downscale_label_ratio(lab, scale, self.label_min_ratio, self.num_classes,
-                                         self.ignore_index)
-            out.append(grid[..., :h, :w].flatten())
+            out.append(labels_on_grid(lab, (h, w), 'ratio', self.label_min_ratio,
+                                      self.num_classes, self.ignore_index).flatten())
         if weight is not None:
             out.append(F.adaptive_avg_pool2d(weight.float(), (h, w)).flatten())
         return out

@@ -51,7 +51,7 @@ class PullContrast(nn.Module):
       pseudo-labelled c (Eq. 8–9) (DENPS, ``'domain_equal'``; all m from the other domain when one
       is empty), or m from the union (``'union'``);
     - ℓ(q) = −log e^{q·k⁺/τ} / (e^{q·k⁺/τ} + Σ_{k⁻} e^{q·k⁻/τ})  (InfoNCE, Eq. 2), or
-      ℓ(q) = ‖q − k⁺‖² = 2 − 2 q·k⁺ (``'mse'``, no negatives).
+      ℓ(q) = ‖q − k⁺‖² (= 2 − 2 q·k⁺ for a unit k⁺; ``'mse'``, no negatives).
 
     L_pull = Σ_c w*_c mean_q ℓ(q) (the paper's pseudo-code, ``'class_mean'``) or
     (1/C) Σ_c w*_c Σ_q ℓ(q) (Eq. 3, ``'eq3'``); with ``'random'`` queries the pixel mean
@@ -126,7 +126,7 @@ class PullContrast(nn.Module):
                 qc = q[idx]
                 pos = qc @ protos[c]
                 if self.loss == 'mse':
-                    per_query = 2 - 2 * pos
+                    per_query = (qc - protos[c]).pow(2).sum(1)
                 else:
                     neg = self.negatives(c, k_src, src_labels, k_tgt,
                                          None if k_tgt is None else tgt_labels,

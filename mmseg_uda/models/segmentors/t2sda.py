@@ -4,6 +4,7 @@ from mmseg.registry import MODELS
 
 from ..losses import PullContrast, dynamic_class_weights
 from ..utils.augment import PhotometricAug
+from ..utils.batch_norm import frozen_bn_statistics
 from ..utils.fda import fda_source_to_target
 from ..utils.mixing import StrongPhotometricAug
 from ..utils.sampling import labels_on_grid
@@ -23,7 +24,9 @@ class T2SDA(DACS):
     2. the pseudo-target T(x_s) = FDA(x_s, x_t): the source crop with the low-frequency amplitude
        of its paired target crop; it keeps the labels y_s (§3.2);
     3. keys from the teacher (no gradient): g_t(h_t(x_s)) and g_t(h_t(x_t)), the latter from the
-       teacher pass of step 1; y_s on the feature grid, ŷ_t and its confidence pooled to it;
+       teacher pass of step 1; y_s on the feature grid, ŷ_t and its confidence pooled to it. These
+       passes leave the teacher's BN running statistics as DACS's target pass set them (with
+       ``teacher_bn='train'`` they would otherwise mix in the source images);
     4. w* = DRW of the teacher's target confidences (Eq. 12–13);
     5. queries g_s(h_s(T(x_s))) (student encoder + projector; the decode head is not run) and
        L_pull (Eq. 2–11, :class:`PullContrast`);
@@ -56,6 +59,8 @@ class T2SDA(DACS):
             normalised to sum 1).
         label_grid (dict): :func:`labels_on_grid` arguments ``mode`` (``'nearest'``: the cell's
             centre label; ``'ratio'``: majority ≥ ``min_ratio``) for y_s on the feature grid.
+        reweight_target (bool): also weight the mixed image's target pixels of L_target by
+            C·w*_ŷ (Table S4 row 2: DRW on the CE instead of L_pull; needs ``'dynamic'``).
         target_free (bool): the domain-generalisation setting.
     """
     STUDENT_MODES = DACS.STUDENT_MODES + ('pull_loss', )
@@ -67,7 +72,7 @@ class T2SDA(DACS):
                  pull=dict(), pull_weight=0.1, translation=(dict(type='FDA', beta=0.01), ),
                  query_image='pseudo_target', key_image='source',
                  class_weighting=dict(type='dynamic', beta=0.5), label_grid=dict(mode='nearest'),
-                 target_free=False, **kwargs):
+                 reweight_target=False, target_free=False, **kwargs):
         if 'contrast' in kwargs:
             raise KeyError("T2SDA: `contrast` is CLDA's contrast of DACS; use `pull`")
         kwargs['student_heads'] = dict(kwargs.get('student_heads') or {},
@@ -80,7 +85,7 @@ class T2SDA(DACS):
         self.pull = None if pull is None else PullContrast(self.num_classes, **pull)
         self.pull_weight = pull_weight
         self.query_image, self.key_image = query_image, key_image
-        self.target_free = target_free
+        self.target_free, self.reweight_target = target_free, reweight_target
         self.translation = [self.build_translation(t) for t in translation]
         self.class_weighting = dict(class_weighting)
         self.label_grid = dict(num_classes=self.num_classes, ignore_index=self.ignore_index,
@@ -92,6 +97,8 @@ class T2SDA(DACS):
         if kind == 'static' and len(self.class_weighting.get('weights', ())) != self.num_classes:
             raise ValueError(f'T2SDA: class_weighting weights need {self.num_classes} values '
                              f"(one per class), got {self.class_weighting.get('weights')}")
+        if reweight_target and kind != 'dynamic':
+            raise ValueError("T2SDA: reweight_target needs class_weighting type 'dynamic'")
         if target_free and (kind == 'dynamic' or self.translation_needs_target):
             raise ValueError('T2SDA(target_free=True) has no target images: use '
                              "class_weighting=dict(type='uniform') and a photometric translation, "
@@ -129,6 +136,13 @@ class T2SDA(DACS):
                                           optim_wrapper, forward))
         return log_vars
 
+    def pseudo_labels(self, probs):
+        """DACS's pseudo-labels; with ``reweight_target`` the weights are multiplied by C·w*_ŷ."""
+        label, weight, conf = super().pseudo_labels(probs)
+        if self.reweight_target:
+            weight = weight * self.num_classes * self.class_weights(dict(probs=probs))[label]
+        return label, weight, conf
+
     def extra_losses(self, src_img, tgt_img, src_label, teacher, optim_wrapper, forward):
         """Steps 2–6: T(x_s), the teacher's keys, w*, λ L_pull (back-propagated here)."""
         if self.pull is None:
@@ -136,7 +150,7 @@ class T2SDA(DACS):
         pseudo_target = self.translate(src_img, tgt_img)
         images = dict(source=src_img, pseudo_target=pseudo_target)
         model = self._teacher_for_inference()
-        with torch.no_grad(), optim_wrapper.optim_context(self):
+        with torch.no_grad(), optim_wrapper.optim_context(self), frozen_bn_statistics(model):
             z_src = model.projection_head(model.extract_feat(images[self.key_image]))
             z_tgt = None if teacher is None else model.projection_head(teacher['feats'])
         grid = z_src.shape[2:]
