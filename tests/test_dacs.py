@@ -31,12 +31,16 @@ def tiny_segmentor(**head):
         train_cfg=dict(), test_cfg=dict(mode='whole'))
 
 
-def build_dacs(**kwargs):
-    cfg = dict(type='DACS', segmentor=tiny_segmentor(), ema=dict(alpha=0.99))
-    cfg.update(kwargs)
+def build_uda(**cfg):
+    """A UDA segmentor from its config, initialised (the teacher a copy of the student)."""
     model = MODELS.build(cfg)
     model.init_weights()
     return model
+
+
+def build_dacs(**kwargs):
+    return build_uda(**{**dict(type='DACS', segmentor=tiny_segmentor(), ema=dict(alpha=0.99)),
+                        **kwargs})
 
 
 def sample(label=None):

@@ -7,9 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import REPO
-from mmengine.optim import OptimWrapper
 from mmseg.registry import MODELS
-from test_dacs import NUM_CLASSES, paired_batch, tiny_segmentor
+from test_dacs import NUM_CLASSES, build_uda, optim, paired_batch, tiny_segmentor
 from test_dacs_ddp import run_torchrun
 
 from mmseg_uda.models.losses import PullContrast, dynamic_class_weights
@@ -286,17 +285,10 @@ PROJECTOR = dict(type='ProjectionHead', in_channels=64, channels=16, out_channel
 
 
 def build_t2sda(**kwargs):
-    cfg = dict(type='T2SDA', segmentor=tiny_segmentor(), ema=dict(alpha=0.99),
-               projection_head=PROJECTOR, pull=dict(num_queries=8, num_negatives=32),
-               imnet_feature_dist=None)
-    cfg.update(kwargs)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
-
-
-def optim(model):
-    return OptimWrapper(torch.optim.SGD(model.student.parameters(), lr=0.01))
+    return build_uda(**{**dict(type='T2SDA', segmentor=tiny_segmentor(), ema=dict(alpha=0.99),
+                               projection_head=PROJECTOR,
+                               pull=dict(num_queries=8, num_negatives=32),
+                               imnet_feature_dist=None), **kwargs})
 
 
 def record_grads(model, prefix):
