@@ -1,2 +1,3 @@
 from . import decode_heads  # noqa: F401
 from . import segmentors  # noqa: F401
+from . import style  # noqa: F401

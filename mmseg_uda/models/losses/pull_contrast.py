@@ -56,7 +56,8 @@ class PullContrast(nn.Module):
     L_pull = Σ_c w*_c mean_q ℓ(q) (the paper's pseudo-code, ``'class_mean'``) or
     (1/C) Σ_c w*_c Σ_q ℓ(q) (Eq. 3, ``'eq3'``); with ``'random'`` queries the pixel mean
     Σ_q C w*_{c(q)} ℓ(q) / Σ_q 1. All embeddings are L2-normalised here; only the queries carry
-    gradients (keys are detached). Computed in float32 outside autocast.
+    gradients (keys are detached). Computed in float32 outside autocast. Under DDP the prototypes
+    and γ are those of the global batch (all ranks); queries, p̂ and negatives are this rank's.
 
     Args:
         num_classes (int): C.
