@@ -38,7 +38,7 @@ def sample_per_class(labels, k, num_classes, generator=None):
     """Indices of at most ``k`` pixels per class, drawn uniformly without replacement.
 
     Classes with fewer than ``k`` pixels give all of theirs; labels outside [0, C) are never
-    drawn. Vectorised: one random key per pixel, sorted within each class.
+    drawn: :func:`top_n_per_class` of one random key per pixel.
 
     Args:
         labels (Tensor): labels of any shape (flattened).
@@ -50,16 +50,35 @@ def sample_per_class(labels, k, num_classes, generator=None):
         Tensor: (N,) indices into ``labels.flatten()``, grouped by class.
     """
     flat = labels.flatten()
-    valid = (flat >= 0) & (flat < num_classes)
-    idx = valid.nonzero().squeeze(1)
-    cls = flat[idx]
     device = flat.device if generator is None else generator.device
-    keys = torch.rand(idx.numel(), generator=generator, device=device).to(flat.device)
-    order = torch.argsort(cls.double() + keys.double() * 0.5)  # by class, random within a class
-    idx, cls = idx[order], cls[order]
+    keys = torch.rand(flat.numel(), generator=generator, device=device).to(flat.device)
+    return top_n_per_class(flat, keys, torch.zeros_like(keys), k, num_classes)
+
+
+def top_n_per_class(labels, weights, keys, n, num_classes):
+    """Indices of the ``n`` rows of each class with the largest weight (ties: smallest key first).
+
+    Vectorised (three stable sorts, no loop over classes); rows with a label outside [0, C) are
+    never chosen. Classes with fewer than ``n`` rows give all of theirs.
+
+    Args:
+        labels (Tensor): (N,) classes.
+        weights (Tensor): (N,) selection scores (e.g. the CAM of the row's class).
+        keys (Tensor): (N,) tie-break keys (e.g. uniform random numbers).
+        n (int): rows per class.
+        num_classes (int): C.
+
+    Returns:
+        Tensor: (M,) row indices, grouped by class, by decreasing weight within a class.
+    """
+    idx = ((labels >= 0) & (labels < num_classes)).nonzero().squeeze(1)
+    idx = idx[torch.argsort(keys[idx], stable=True)]
+    idx = idx[torch.argsort(weights[idx], descending=True, stable=True)]
+    idx = idx[torch.argsort(labels[idx], stable=True)]
+    cls = labels[idx]
     counts = torch.bincount(cls, minlength=num_classes)
-    rank = torch.arange(cls.numel(), device=flat.device) - (torch.cumsum(counts, 0) - counts)[cls]
-    return idx[rank < k]
+    rank = torch.arange(cls.numel(), device=cls.device) - (torch.cumsum(counts, 0) - counts)[cls]
+    return idx[rank < n]
 
 
 def labels_on_grid(labels, grid, mode='nearest', min_ratio=0.75, num_classes=None,
