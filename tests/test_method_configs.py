@@ -78,7 +78,11 @@ def small_config(path, toy_root, work_dir):
     cfg.pop('benchmark', None)
     model = no_pretrained(cfg.model.to_dict())
     seg = model.get('segmentor', model)
-    shrink_network(seg, model.get('projection_head'))
+    translator = 'backbone' not in seg  # e.g. CONFETI's stage-0 CUTTranslator: no val metric
+    if translator:  # narrow networks, the same layers
+        seg['generator']['ngf'] = seg['discriminator']['ndf'] = 4
+    else:
+        shrink_network(seg, model.get('projection_head'))
     seg['data_preprocessor']['size'] = CROP
     if seg.get('test_cfg', {}).get('mode') == 'slide':
         seg['test_cfg'].update(crop_size=CROP, stride=(48, 48))
@@ -96,6 +100,11 @@ def small_config(path, toy_root, work_dir):
         if 'dataloader' in hook:
             hook.dataloader.dataset = toy_dataset(hook.dataloader.dataset, toy_root, 'source')
             hook.dataloader.update(num_workers=0, persistent_workers=False)
+    if translator:
+        cfg.train_cfg.update(max_iters=1)
+        cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=1)
+        cfg.update(work_dir=work_dir, load_from=None, resume=False)
+        return cfg
     val = cfg.get('val_dataloader') or cfg.test_dataloader  # (the CamVid benchmark has no val)
     val.dataset = toy_dataset(val.dataset, toy_root, 'target', 'val')
     val.update(num_workers=0, persistent_workers=False)

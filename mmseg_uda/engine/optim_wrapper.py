@@ -1,8 +1,10 @@
+import copy
 from contextlib import contextmanager
 
 import torch
 from mmengine.model import is_model_wrapper
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
+from mmengine.optim import (DefaultOptimWrapperConstructor, OptimWrapper,
+                            OptimWrapperDict)
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 from mmengine.runner.amp import autocast
 
@@ -37,3 +39,46 @@ class UDAOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     def __call__(self, model):
         module = model.module if is_model_wrapper(model) else model
         return super().__call__(getattr(module, 'student', module))
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class MultiOptimWrapperConstructor:
+    """One optimiser wrapper per child module, as an ``OptimWrapperDict`` keyed by child name
+    (CONFETI spec §7: separate optimisers for 𝒢, ℰ and H_l; mmengine 0.10 has none).
+
+    ``optim_wrapper=dict(constructor='MultiOptimWrapperConstructor', generator=dict(
+    optimizer=...), ...)``: each dict entry is a whole optim wrapper config (its own
+    ``paramwise_cfg`` and ``constructor`` allowed) built on ``model.<name>`` by that constructor
+    (default ``DefaultOptimWrapperConstructor``). Non-dict entries (e.g. ``type='AmpOptimWrapper'``
+    set by ``tools/train.py --amp``) are defaults of every child config. DDP wrappers around the
+    model are unwrapped.
+
+    Args:
+        optim_wrapper_cfg (dict): child name → optim wrapper config, plus shared defaults.
+        paramwise_cfg (dict, optional): must be None; give it per child. Default: None.
+    """
+
+    def __init__(self, optim_wrapper_cfg, paramwise_cfg=None):
+        if paramwise_cfg is not None:
+            raise ValueError('MultiOptimWrapperConstructor: set paramwise_cfg inside each child '
+                             f'config, got a top-level {paramwise_cfg!r}')
+        self.children = {k: v for k, v in optim_wrapper_cfg.items() if isinstance(v, dict)}
+        self.shared = {k: v for k, v in optim_wrapper_cfg.items() if not isinstance(v, dict)}
+        if not self.children:
+            raise ValueError('MultiOptimWrapperConstructor: optim_wrapper must map child names to '
+                             f'optim wrapper configs, got {optim_wrapper_cfg!r}')
+
+    def __call__(self, model):
+        module = model.module if is_model_wrapper(model) else model
+        wrappers = {}
+        for name, cfg in self.children.items():
+            child = getattr(module, name, None)
+            if not isinstance(child, torch.nn.Module):
+                raise KeyError(f'MultiOptimWrapperConstructor: {type(module).__name__} has no '
+                               f'child module {name!r} (optim_wrapper key)')
+            cfg = copy.deepcopy({**self.shared, **cfg})
+            constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
+                type=cfg.pop('constructor', 'DefaultOptimWrapperConstructor'),
+                optim_wrapper_cfg=cfg, paramwise_cfg=cfg.pop('paramwise_cfg', None)))
+            wrappers[name] = constructor(child)
+        return OptimWrapperDict(**wrappers)
