@@ -1,9 +1,35 @@
 """Helpers of the torchrun check scripts in this folder (2 CPU processes, gloo)."""
 import os
 import sys
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
+
+
+def init_ranks():
+    """mmseg's registries, one thread per process and the gloo group; returns this rank."""
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', timeout=timedelta(seconds=120))
+    return dist.get_rank()
+
+
+def ddp_iterations(model, batches, find_unused_parameters=False, own_draws=True, lr=0.1):
+    """Train ``model`` (built from one seed, so equal on every rank) under DDP with SGD on this
+    rank's ``batches``; with ``own_draws`` each rank then draws its own random numbers (mixes,
+    samples, augmentations). Yields (batch, log variables) per iteration."""
+    from mmengine.optim import OptimWrapper
+
+    from mmseg_uda.engine import DeviceAgnosticDDP
+    ddp = DeviceAgnosticDDP(module=model, broadcast_buffers=False,
+                            find_unused_parameters=find_unused_parameters)
+    optim_wrapper = OptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=lr))
+    if own_draws:
+        torch.manual_seed(100 + dist.get_rank())
+    for batch in batches:
+        yield batch, ddp.train_step(batch, optim_wrapper)
 
 
 def assert_same_on_all_ranks(state):

@@ -7,36 +7,24 @@ ranks at each update) and the same memory of the last batches of both ranks, bit
 """
 import os
 import sys
-from datetime import timedelta
 
 import torch
-import torch.distributed as dist
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import mmseg_uda  # noqa: E402,F401
-from mmengine.optim import OptimWrapper  # noqa: E402
-from mmseg.utils import register_all_modules  # noqa: E402
-
-from mmseg_uda.engine import DeviceAgnosticDDP  # noqa: E402
 from rank_checks import (assert_ranks_saw_different_images,  # noqa: E402
-                         assert_same_on_all_ranks, finish)
+                         assert_same_on_all_ranks, ddp_iterations, finish, init_ranks)
 from test_dacs import paired_batch  # noqa: E402
 from test_rccr import build_rccr  # noqa: E402
 
 
 def main():
-    register_all_modules(init_default_scope=True)
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', timeout=timedelta(seconds=120))
-    rank = dist.get_rank()
+    rank = init_ranks()
     torch.manual_seed(0)  # same initial weights on both ranks
     model = build_rccr()
-    ddp = DeviceAgnosticDDP(module=model, broadcast_buffers=False, find_unused_parameters=True)
-    ow = OptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=0.1))
-    torch.manual_seed(100 + rank)  # each rank draws its own squares, halves and augmentations
-    for it in range(3):
-        log = ddp.train_step(paired_batch(seed=10 * it + rank), ow)
+    batches = (paired_batch(seed=10 * it + rank) for it in range(3))
+    for _, log in ddp_iterations(model, batches, find_unused_parameters=True):
         assert float(log['cut.rwc']) > 0
     state = {f'student.{n}': p for n, p in model.student.named_parameters()}
     state.update({n: t for n, t in model.state_dict().items()

@@ -7,7 +7,6 @@ over ranks before the merge).
 """
 import os
 import sys
-from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -15,29 +14,19 @@ import torch.distributed as dist
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import mmseg_uda  # noqa: E402,F401
-from mmengine.optim import OptimWrapper  # noqa: E402
-from mmseg.utils import register_all_modules  # noqa: E402
-
-from mmseg_uda.engine import DeviceAgnosticDDP  # noqa: E402
 from mmseg_uda.models.utils.sampling import cell_centre_labels  # noqa: E402
 from rank_checks import (assert_ranks_saw_different_images,  # noqa: E402
-                         assert_same_on_all_ranks, finish)
+                         assert_same_on_all_ranks, ddp_iterations, finish, init_ranks)
 from test_dacs import paired_batch  # noqa: E402
 from test_sdca import build_sdca  # noqa: E402
 
 
 def main():
-    register_all_modules(init_default_scope=True)
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', timeout=timedelta(seconds=120))
-    rank = dist.get_rank()
+    rank = init_ranks()
     torch.manual_seed(0)  # same initial weights on both ranks
     model = build_sdca()
-    ddp = DeviceAgnosticDDP(module=model, broadcast_buffers=False, find_unused_parameters=False)
-    ow = OptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=0.1))
-    for it in range(3):
-        batch = paired_batch(seed=10 * it + rank)
-        log = ddp.train_step(batch, ow)
+    batches = (paired_batch(seed=10 * it + rank) for it in range(3))
+    for it, (batch, log) in enumerate(ddp_iterations(model, batches, own_draws=False)):
         assert float(log['sdca.loss_feat_tgt']) > 0
         if it == 0:
             labels = torch.stack([d.gt_sem_seg.data[0] for d in batch['source']['data_samples']])
