@@ -72,79 +72,60 @@ def test_dacs_train_val_resume_is_exact(toy_root, tmp_path, model):
     assert losses_at(out, 4, 4) == reference
 
 
+def resume_is_exact(config, toy_root, tmp_path, extra=()):
+    """Train ``config`` 4 iterations with validation, and 3 + ``--resume`` + 1 (``extra`` options
+    in both): the resumed iteration 4 logs the same losses. Returns both outputs and the losses."""
+    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config]
+    straight = str(tmp_path / 'straight')
+    out = run(train + ['--work-dir', straight] + options(toy_root, 4) + list(extra),
+              cwd=str(tmp_path))
+    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
+    reference = losses_at(out, 4, 4)
+    broken = str(tmp_path / 'broken')
+    run(train + ['--work-dir', broken] + options(toy_root, 3) + list(extra), cwd=str(tmp_path))
+    resumed = run(train + ['--work-dir', broken, '--resume'] + options(toy_root, 4) + list(extra),
+                  cwd=str(tmp_path))
+    assert 'resumed epoch: 0, iter: 3' in resumed
+    assert losses_at(resumed, 4, 4) == reference
+    return out, resumed, reference
+
+
 def test_clda_train_val_resume_is_exact(toy_root, tmp_path):
     """3 iterations + resume: the memories, the expansion window, the teacher (refreshed at the
     2nd iteration) and the random state come back from the checkpoint."""
-    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), CLDA_DEMO]
-    opts = options(toy_root, 4) + ['model.ema.interval=2', 'model.pseudo_scales=(0.5,1.0)']
-    straight = str(tmp_path / 'straight')
-    out = run(train + ['--work-dir', straight] + opts, cwd=str(tmp_path))
-    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
-    reference = losses_at(out, 4, 4)
+    _, _, reference = resume_is_exact(CLDA_DEMO, toy_root, tmp_path, [
+        'model.ema.interval=2', 'model.pseudo_scales=(0.5,1.0)'])
     assert {'clda.src.decode.loss_ce', 'clda.tgt.decode.loss_ce', 'clda.loss_in_src',
             'clda.loss_in_tgt', 'clda.loss_cross'} <= set(reference)
-    broken = str(tmp_path / 'broken')
-    run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-2:], cwd=str(tmp_path))
-    out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
-    assert 'resumed epoch: 0, iter: 3' in out
-    assert losses_at(out, 4, 4) == reference
 
 
 def test_rccr_train_val_resume_is_exact(toy_root, tmp_path):
     """3 iterations + resume: the memory of the last 3 batches, the EMA projector, μ(t) (from the
     iteration count) and the random state (CutMix squares, NS(R) halves) come back."""
-    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), RCCR_DEMO]
-    opts = options(toy_root, 4) + ['model.region_contrast.confidence=0.0']
-    straight = str(tmp_path / 'straight')
-    out = run(train + ['--work-dir', straight] + opts, cwd=str(tmp_path))
-    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
-    reference = losses_at(out, 4, 4)
+    _, _, reference = resume_is_exact(RCCR_DEMO, toy_root, tmp_path,
+                                      ['model.region_contrast.confidence=0.0'])
     assert {'src.decode.loss_ce', 'mix.decode.loss_ce', 'cut.loss_rwc', 'cut.rwc'} <= set(reference)
     assert float(reference['cut.rwc']) > 0
-    broken = str(tmp_path / 'broken')
-    run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-1:], cwd=str(tmp_path))
-    out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
-    assert 'resumed epoch: 0, iter: 3' in out
-    assert losses_at(out, 4, 4) == reference
 
 
 def test_sdca_train_val_resume_is_exact(toy_root, tmp_path):
     """3 iterations + resume: the class statistics (initialised by the hook's pass over the
     source before the first iteration, not again on resume) and the random state come back."""
-    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), SDCA_DEMO]
-    opts = options(toy_root, 4) + [f'custom_hooks.2.dataloader.dataset.data_root={toy_root}',
-                                   'model.target_threshold=0.5']
-    straight = str(tmp_path / 'straight')
-    out = run(train + ['--work-dir', straight] + opts, cwd=str(tmp_path))
-    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
+    out, resumed, reference = resume_is_exact(SDCA_DEMO, toy_root, tmp_path, [
+        f'custom_hooks.2.dataloader.dataset.data_root={toy_root}', 'model.target_threshold=0.5'])
     assert 'class statistics from 2 source batches' in out  # 8 images, batch 4
-    reference = losses_at(out, 4, 4)
+    assert 'class statistics loaded, no pass' in resumed
     assert {'sdca.src.decode.loss_ce', 'sdca.src.loss_lovasz', 'sdca.loss_feat_src',
             'sdca.loss_out_src', 'sdca.loss_feat_tgt', 'sdca.loss_out_tgt'} <= set(reference)
-    broken = str(tmp_path / 'broken')
-    run(train + ['--work-dir', broken] + options(toy_root, 3) + opts[-2:], cwd=str(tmp_path))
-    out = run(train + ['--work-dir', broken, '--resume'] + opts, cwd=str(tmp_path))
-    assert 'resumed epoch: 0, iter: 3' in out and 'class statistics loaded, no pass' in out
-    assert losses_at(out, 4, 4) == reference
 
 
 def test_t2sda_train_val_resume_is_exact(toy_root, tmp_path):
     """3 iterations + resume: the EMA teacher with its projector and the random state (FDA pairs,
     queries and negatives drawn with replacement, ClassMix) come back."""
-    train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), T2SDA_DEMO]
-    straight = str(tmp_path / 'straight')
-    out = run(train + ['--work-dir', straight] + options(toy_root, 4), cwd=str(tmp_path))
-    assert 'mIoU' in out and osp.isfile(osp.join(straight, 'iter_4.pth'))
-    reference = losses_at(out, 4, 4)
+    _, _, reference = resume_is_exact(T2SDA_DEMO, toy_root, tmp_path)
     assert {'src.decode.loss_ce', 'mix.decode.loss_ce', 'pull.loss_pull', 'pull.pull'} \
         <= set(reference)
     assert float(reference['pull.pull']) > 0
-    broken = str(tmp_path / 'broken')
-    run(train + ['--work-dir', broken] + options(toy_root, 3), cwd=str(tmp_path))
-    out = run(train + ['--work-dir', broken, '--resume'] + options(toy_root, 4),
-              cwd=str(tmp_path))
-    assert 'resumed epoch: 0, iter: 3' in out
-    assert losses_at(out, 4, 4) == reference
 
 
 def test_dacs_demo_with_dist_train_on_two_cpu_processes(toy_root, tmp_path):
