@@ -14,7 +14,11 @@ Each method is a config in ``configs/benchmarks/camvid/<method>.py``. A config m
 - ``benchmark = dict(warm_start='source_only_aug')``: trained from that method's checkpoint of the
   same seed (UDA methods; ``--from-scratch`` trains them from random weights instead);
 - ``benchmark = dict(adabn_of='source_only_aug')``: no training, that method's checkpoint with its
-  BatchNorm statistics re-estimated on the target frames (tools/adabn.py).
+  BatchNorm statistics re-estimated on the target frames (tools/adabn.py);
+- ``benchmark = dict(train_only=True)``: trained but not scored (a translator such as CONFETI's
+  stage-0 CUT, ``cut_day2dusk``); it cannot be listed in ``--methods`` alone for a table;
+- ``cut_from='cut_day2dusk'`` (with ``warm_start``): also start from that run's translator (same
+  seed), given to the model as ``cut_checkpoint`` (CONFETI).
 
 Every run lives in ``<work-dir>/<method>/seed<k>-<hash>``, where the hash is that of the complete
 resolved config (and of its warm start): a finished run is reused, so warm starts are cached and an
@@ -116,6 +120,7 @@ class Run:
         spec = cfg.pop('benchmark', None) or {}
         self.adabn = 'adabn_of' in spec
         self.base = spec.get('adabn_of') or (None if args.from_scratch else spec.get('warm_start'))
+        self.train_only, self.cut_base = spec.get('train_only', False), spec.get('cut_from')
         cfg.randomness.seed = seed
         if args.quick:
             set_iters(cfg, max(10, round(cfg.train_cfg.max_iters * QUICK_FRACTION)))
@@ -124,10 +129,13 @@ class Run:
         self.iters = 0 if self.adabn else cfg.train_cfg.max_iters
         self.cfg = cfg
 
-    def attach(self, warm_start):
+    def attach(self, warm_start, cut=None):
         self.warm_start = warm_start
         self.cfg.load_from = warm_start.checkpoint if warm_start else None
         key = self.cfg.pretty_text + (warm_start.key if warm_start else '')
+        if cut is not None:
+            self.cfg.model.cut_checkpoint = cut.checkpoint
+            key += cut.key
         self.key = hashlib.sha1(key.encode()).hexdigest()[:10]
         self.dir = osp.abspath(osp.join(self.work_dir, self.method, f'seed{self.seed}-{self.key}'))
 
@@ -138,6 +146,8 @@ class Run:
     def write_configs(self):
         os.makedirs(self.dir, exist_ok=True)
         self.cfg.dump(osp.join(self.dir, 'config.py'))
+        if self.train_only:
+            return
         day = self.cfg.copy()
         day.test_dataloader.dataset = self.cfg.day_test_dataset
         day.dump(osp.join(self.dir, 'config_day.py'))
@@ -163,6 +173,8 @@ def execute(run):
             tool('adabn', cfg_path, run.warm_start.checkpoint, run.checkpoint, log=log)
         else:
             tool('train', cfg_path, '--work-dir', run.dir, '--resume', log=log)
+    if run.train_only:
+        return None
     scores = {}
     for domain, cfg_file in (('dusk', 'config.py'), ('day', 'config_day.py')):
         out = osp.join(run.dir, f'metrics_{domain}.json')
@@ -186,7 +198,8 @@ def plan(methods, seeds, args):
     def get(method, seed):
         if (method, seed) not in cache:
             run = Run(method, seed, args)
-            run.attach(get(run.base, seed) if run.base else None)
+            run.attach(get(run.base, seed) if run.base else None,
+                       get(run.cut_base, seed) if run.cut_base else None)
             cache[method, seed] = run
             runs.append(run)
         return cache[method, seed]
@@ -272,9 +285,13 @@ def main():
         print(f'[{i + 1}/{len(runs)}] {run.method} seed {run.seed} ({run.iters} iters) '
               f'in {run.dir} ...', flush=True)
         run.result = execute(run)
+        if run.result is None:
+            print(f'    trained ({time.time() - start:.0f} s)', flush=True)
+            continue
         print(f'    dusk mIoU {run.result["dusk_mIoU"]:.2f}  day mIoU {run.result["day_mIoU"]:.2f}'
               f'  ({time.time() - start:.0f} s)', flush=True)
-    new = {m: {str(s): cache[m, s].result for s in args.seeds} for m in args.methods}
+    new = {m: {str(s): cache[m, s].result for s in args.seeds} for m in args.methods
+           if not cache[m, args.seeds[0]].train_only}
     print(write_results(new, args))
     print(f'\n{time.time() - start:.0f} s in total')
 

@@ -54,7 +54,7 @@ def no_pretrained(node):
     return node
 
 
-def shrink_network(seg, projection_head=None):
+def shrink_network(seg, *feature_heads):
     """A small backbone, then the heads' input widths read from its outputs."""
     bb = seg['backbone']
     if bb['type'].startswith('ResNet'):
@@ -69,8 +69,8 @@ def shrink_network(seg, projection_head=None):
         else widths[index]
     if head['type'] == 'DAFormerHead':
         head.update(channels=16, embed_dims=16)
-    if projection_head is not None:
-        projection_head['in_channels'] = widths[projection_head.get('in_index', -1)]
+    for extra in feature_heads:  # projection / CAM heads on a backbone output
+        extra['in_channels'] = widths[extra.get('in_index', -1)]
 
 
 def small_config(path, toy_root, work_dir):
@@ -82,7 +82,11 @@ def small_config(path, toy_root, work_dir):
     if translator:  # narrow networks, the same layers
         seg['generator']['ngf'] = seg['discriminator']['ndf'] = 4
     else:
-        shrink_network(seg, model.get('projection_head'))
+        shrink_network(seg, *[model[k] for k in ('projection_head', 'cam_head') if model.get(k)])
+    style = model.get('style') or {}
+    if style.get('type') == 'CUT':  # CONFETI's translator: narrow, the same layers, random init
+        style['generator']['ngf'] = style['discriminator']['ndf'] = 4
+        model['cut_checkpoint'] = None
     seg['data_preprocessor']['size'] = CROP
     if seg.get('test_cfg', {}).get('mode') == 'slide':
         seg['test_cfg'].update(crop_size=CROP, stride=(48, 48))

@@ -50,6 +50,7 @@ from mmengine.runner import find_latest_checkpoint  # noqa: E402
 TOOLS = osp.dirname(osp.abspath(__file__))
 STAGE_KEYS = {'name', 'config', 'init', 'cfg_options', 'tool'}
 TOOL_DONE = 'done'  # a tool stage's completion marker, written last by the tool
+TRANSLATOR_PREFIXES = ('generator.', 'discriminator.', 'patch_mlp.')  # CONFETI's CUT networks
 
 
 def parse_args(argv=None):
@@ -115,12 +116,16 @@ def fill_work_dir(value, work_dir):
 
 
 def network_state(checkpoint):
-    """The trained network of a checkpoint as a plain segmentor state dict (a UDA model's student;
-    any other model as it is)."""
+    """The trained network of a checkpoint as a plain segmentor state dict (a UDA model's student,
+    with the image translator a UDA model trains next to it, e.g. CONFETI's ``generator.*``, under
+    its own keys; any other model as it is)."""
     state = torch.load(checkpoint, map_location='cpu', weights_only=False)
     state = state.get('state_dict', state)
     student = {k[len('student.'):]: v for k, v in state.items() if k.startswith('student.')}
-    return student or state
+    if not student:
+        return state
+    student.update({k: v for k, v in state.items() if k.startswith(TRANSLATOR_PREFIXES)})
+    return student
 
 
 def save_atomic(obj, path):

@@ -13,13 +13,26 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
     wrapper as ``forward``, so each of its student passes runs through DDP's forward and arms the
     gradient all-reduce of the backward that follows. Select it with
     ``model_wrapper_cfg = dict(type='DeviceAgnosticDDP')`` (ignored in non-distributed runs).
+
+    Children named in the module's ``ddp_ignored_modules`` (CONFETI's CUT networks: each has its
+    own optimiser and backward passes) are left out of DDP: their parameters and buffers are
+    broadcast from rank 0 here, and the module averages their gradients over ranks before each of
+    their steps (``average_gradients_``).
     """
 
     def __init__(self, module, **kwargs):
         if next(module.parameters()).device.type == 'cpu':
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)
+        ignored = [f'{name}.{key}' for name in getattr(module, 'ddp_ignored_modules', ())
+                   if getattr(module, name, None) is not None
+                   for key in getattr(module, name).state_dict()]
+        if ignored:
+            self._set_params_and_buffers_to_ignore_for_model(module, ignored)
         super().__init__(module=module, **kwargs)
+        state = module.state_dict(keep_vars=True)
+        for key in ignored:  # DDP broadcasts only what it syncs: same start on every rank
+            torch_dist.broadcast(state[key].data, src=0)
 
     def train_step(self, data, optim_wrapper):
         if getattr(self.module, 'custom_train_step', False):

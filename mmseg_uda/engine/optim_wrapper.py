@@ -82,3 +82,23 @@ class MultiOptimWrapperConstructor:
                 optim_wrapper_cfg=cfg, paramwise_cfg=cfg.pop('paramwise_cfg', None)))
             wrappers[name] = constructor(child)
         return OptimWrapperDict(**wrappers)
+
+
+def step_with_scaler(optim_wrapper, main):
+    """Step ``optim_wrapper`` on gradients back-propagated through ``main``, then zero them.
+
+    Several optimisers fed by the backward passes of one wrapper (CUT's 𝒢 and H_l; CONFETI's
+    segmenter, 𝒢, ℰ and H_l) must share its fp16 loss scale: each of the others is unscaled and
+    stepped by ``main``'s GradScaler, and ``main``'s own ``step`` (last in the iteration) updates
+    the scale once after all of them (torch's recipe for several models, losses and optimisers).
+    Without loss scaling (fp32, bf16) this is ``optim_wrapper.step()``.
+    """
+    scaler = getattr(main, 'loss_scaler', None)
+    if optim_wrapper is main or scaler is None:
+        optim_wrapper.step()
+    else:
+        scaler.unscale_(optim_wrapper.optimizer)
+        if optim_wrapper.clip_grad_kwargs:
+            optim_wrapper._clip_grad()
+        scaler.step(optim_wrapper.optimizer)
+    optim_wrapper.zero_grad()

@@ -24,10 +24,12 @@ class ProjectionHead(BaseModule):
         final_act (bool): norm + ReLU after the last layer too. Default: False.
         normalize (bool): L2-normalise each pixel embedding. Default: True.
         in_index (int): which backbone output to project when given a list. Default: -1.
+        bias (bool): bias of the last plain conv. Default: True (CONFETI's projection g: False).
     """
 
     def __init__(self, in_channels, out_channels=128, channels=None, num_convs=2, kernel_size=1,
-                 norm_cfg=None, final_act=False, normalize=True, in_index=-1, init_cfg=None):
+                 norm_cfg=None, final_act=False, normalize=True, in_index=-1, bias=True,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if num_convs < 1:
             raise ValueError(f'ProjectionHead: num_convs must be >= 1, got {num_convs}')
@@ -40,7 +42,7 @@ class ProjectionHead(BaseModule):
         for i, (cin, cout) in enumerate(zip(widths[:-1], widths[1:])):
             last = i == num_convs - 1
             if last and not final_act:
-                layers.append(nn.Conv2d(cin, cout, kernel_size, padding=pad))
+                layers.append(nn.Conv2d(cin, cout, kernel_size, padding=pad, bias=bias))
             else:
                 layers.append(ConvModule(cin, cout, kernel_size, padding=pad, norm_cfg=norm_cfg,
                                          act_cfg=dict(type='ReLU')))

@@ -131,8 +131,10 @@ class DACS(UDABaseSegmentor):
         return {}
 
     # -- steps -------------------------------------------------------------------------------
-    def source_loss(self, inputs, data_samples):
-        """Student's supervised losses on the source, plus FD when enabled (needs gradients)."""
+    def source_loss(self, inputs, data_samples, imnet_inputs=None):
+        """Student's supervised losses on the source, plus FD when enabled (needs gradients); the
+        ImageNet model of FD sees ``imnet_inputs`` (default: ``inputs``; CONFETI: the original
+        source while the student sees the stylised one)."""
         feats = self.student.extract_feat(inputs)
         logits = self.student.decode_head.forward(feats)
         labels = pixel_labels(data_samples)
@@ -140,7 +142,8 @@ class DACS(UDABaseSegmentor):
         if self.student.with_auxiliary_head:
             losses.update(self.student._auxiliary_head_forward_train(feats, data_samples))
         if self.fd_cfg is not None:
-            losses['loss_fd'] = self.feature_distance(inputs, feats[-1], labels)
+            losses['loss_fd'] = self.feature_distance(
+                inputs if imnet_inputs is None else imnet_inputs, feats[-1], labels)
         losses.update(self.source_feature_losses(feats, logits, labels))
         return losses
 
@@ -183,21 +186,24 @@ class DACS(UDABaseSegmentor):
         """Pseudo-labels ŷ_T (B, H, W), confidence weights q (B, H, W) and the confidence (B, H, W)
         from the teacher's probabilities (B, C, H, W)."""
         conf, label = probs.max(1)
-        confident = (conf >= self.pseudo_threshold).float()
-        if self.pseudo_weight_scope == 'image':
-            q = confident.mean((1, 2), keepdim=True)
-        else:
-            counts = torch.stack([confident.sum(), torch.tensor(confident.numel(), device=conf.device,
-                                                                 dtype=torch.float)])
-            if is_distributed():  # one q over the global batch, as a single process would compute
-                dist.all_reduce(counts)
-            q = (counts[0] / counts[1]).view(1, 1, 1)
-        weight = q.expand_as(conf).clone()
+        weight = self.confidence_ratio(conf).expand_as(conf).clone()
         if self.ignore_top > 0:
             weight[:, :self.ignore_top] = 0
         if self.ignore_bottom > 0:
             weight[:, -self.ignore_bottom:] = 0
         return label, weight, conf
+
+    def confidence_ratio(self, conf):
+        """q: the share of confidences ≥ τ, (1, 1, 1) over the global batch or (B, 1, 1) per
+        image (``pseudo_weight_scope``)."""
+        confident = (conf >= self.pseudo_threshold).float()
+        if self.pseudo_weight_scope == 'image':
+            return confident.mean((1, 2), keepdim=True)
+        counts = torch.stack([confident.sum(), torch.tensor(confident.numel(), device=conf.device,
+                                                             dtype=torch.float)])
+        if is_distributed():  # one q over the global batch, as a single process would compute
+            dist.all_reduce(counts)
+        return (counts[0] / counts[1]).view(1, 1, 1)
 
     def feature_distance(self, inputs, feat, labels):
         """DAFormer's thing-class feature distance L_FD = Σ_j M_j ‖F_θ − F_ImNet‖₂ / Σ_j M_j.

@@ -5,7 +5,6 @@ from mmseg.registry import MODELS
 from ..losses import PullContrast, dynamic_class_weights
 from ..utils.augment import PhotometricAug
 from ..utils.batch_norm import frozen_bn_statistics
-from ..utils.fda import fda_source_to_target
 from ..utils.mixing import StrongPhotometricAug
 from ..utils.sampling import labels_on_grid
 from .dacs import DACS
@@ -173,9 +172,7 @@ class T2SDA(DACS):
         img = src_img
         for kind, step in self.translation:
             if kind == 'FDA':
-                pre = self.data_preprocessor
-                raw = fda_source_to_target(self.denormalize(img), self.denormalize(tgt_img), step)
-                img = ((raw - pre.mean) / pre.std).to(src_img.dtype)
+                img = self.fda(img, tgt_img, step)
             else:
                 img = step(img)
         return img

@@ -5,6 +5,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
 from ..utils.ema import EMATeacher
+from ..utils.fda import fda_source_to_target
 
 _OWN_PREFIXES = ('student.', 'teacher.', 'imnet.')
 
@@ -102,6 +103,13 @@ class UDABaseSegmentor(BaseSegmentor):
         pre = self.data_preprocessor
         return (img.detach().float() * pre.std + pre.mean).clamp(0, 255)
 
+    def fda(self, src_img, tgt_img, beta):
+        """FDA of normalised images (:func:`fda_source_to_target` on their raw pixels, each source
+        image with the target image of the same batch index), normalised again."""
+        pre = self.data_preprocessor
+        raw = fda_source_to_target(self.denormalize(src_img), self.denormalize(tgt_img), beta)
+        return ((raw - pre.mean) / pre.std).to(src_img.dtype)
+
     def forward(self, inputs, data_samples=None, mode='tensor', **kwargs):
         if mode in self.STUDENT_MODES:
             return getattr(self, mode)(inputs, data_samples, **kwargs)
@@ -175,12 +183,17 @@ class UDABaseSegmentor(BaseSegmentor):
             self.teacher_model.load_state_dict(self.student.state_dict())
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """Accept a plain mmseg checkpoint of the underlying segmentor: it initialises both."""
+        """Accept a plain mmseg checkpoint of the underlying segmentor: it initialises both student
+        and teacher. Keys of this model's own children (e.g. CONFETI's ``generator.*``, carried
+        with a segmentor by ``tools/train_pipeline.py``) stay where they are."""
         keys = [k for k in state_dict if k.startswith(prefix)]
         own = [k for k in keys if k[len(prefix):].startswith(_OWN_PREFIXES)]
         if keys and not own:
+            children = set(self._modules) | set(self._parameters) | set(self._buffers)
             for k in keys:
                 rest = k[len(prefix):]
+                if rest.split('.')[0] in children:
+                    continue
                 value = state_dict.pop(k)
                 state_dict[f'{prefix}student.{rest}'] = value
                 if self.teacher is not None:

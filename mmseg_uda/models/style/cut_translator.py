@@ -1,25 +1,17 @@
 """The standalone CUT translator: CONFETI stage 0 (spec §3.0), trained with CUT's losses (§2.9)."""
 
-import torch
-from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from .gan_loss import lsgan_d_loss, lsgan_g_loss
-from .patch_nce import PatchNCELoss
-from .range import from_cut_range, to_cut_range
-
-OPTIM_KEYS = ('generator', 'discriminator', 'patch_mlp')
-
-
-def _unwrap(module):
-    """The module inside a DDP wrapper (``MMSeparateDistributedDataParallel`` wraps each child)."""
-    return module.module if is_model_wrapper(module) else module
+from ...engine.optim_wrapper import step_with_scaler
+from .cut_model import CUT_NETWORKS as OPTIM_KEYS
+from .cut_model import CUTMixin
 
 
 @MODELS.register_module()
-class CUTTranslator(BaseModel):
+class CUTTranslator(CUTMixin, BaseModel):
     """CUT (Park et al., ECCV 2020) trained alone as a source→target translator (spec §3.0, §2.9).
 
     Domain A is the ``source`` branch of a paired UDA batch, domain B the ``target`` branch. One
@@ -70,45 +62,8 @@ class CUTTranslator(BaseModel):
                                         std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
                  init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        pre = self.data_preprocessor
-        if not getattr(pre, '_enable_normalize', False) or not getattr(pre, 'channel_conversion',
-                                                                       False):
-            raise ValueError('CUTTranslator: data_preprocessor must set mean, std and '
-                             'bgr_to_rgb=True (CUT works on RGB in [-1, 1], spec §6 item 14), got '
-                             f'{data_preprocessor!r}')
-        self.generator = MODELS.build(generator)
-        self.nce_layers = tuple(nce_layers)
-        enc_end = getattr(self.generator, 'first_block', 0) + getattr(self.generator,
-                                                                      'num_blocks', 0)
-        if not self.nce_layers or any(not isinstance(i, int) or not 0 <= i < enc_end
-                                      for i in self.nce_layers):
-            raise ValueError(f'CUTTranslator: nce_layers must be indices of the generator '
-                             f'encoder [0, {enc_end}), got {self.nce_layers}')
-        patch_mlp = dict(patch_mlp)
-        channels = tuple(self.generator.layer_channels[i] for i in self.nce_layers)
-        patch_mlp.setdefault('in_channels', channels)
-        if tuple(patch_mlp['in_channels']) != channels:
-            raise ValueError(f'CUTTranslator: patch_mlp in_channels {patch_mlp["in_channels"]} do '
-                             f'not match the generator channels {channels} at nce_layers '
-                             f'{self.nce_layers}')
-        self.patch_mlp = MODELS.build(patch_mlp)
-        self.discriminator = MODELS.build(discriminator)
-        self.nce_loss = PatchNCELoss(tau=nce_tau, loss_weight=lambda_nce)
-        if not isinstance(num_patches, int) or num_patches < 1:
-            raise ValueError(f'CUTTranslator: num_patches must be a positive int, got '
-                             f'{num_patches!r}')
-        self.num_patches, self.lambda_gan, self.nce_idt = num_patches, lambda_gan, nce_idt
-
-    # ----------------------------------------------------------------------------- conversion
-    def to_cut(self, x):
-        """Normalised preprocessor images → CUT's [−1, 1] RGB (spec §2.9)."""
-        pre = self.data_preprocessor
-        return to_cut_range(x, pre.mean.flatten(), pre.std.flatten())
-
-    def from_cut(self, x):
-        """CUT's [−1, 1] RGB → the preprocessor's normalised space."""
-        pre = self.data_preprocessor
-        return from_cut_range(x, pre.mean.flatten(), pre.std.flatten())
+        self.build_cut(generator, discriminator, patch_mlp, nce_layers, num_patches, nce_tau,
+                       lambda_gan, lambda_nce, nce_idt)
 
     # ------------------------------------------------------------------------------- training
     def train_step(self, data, optim_wrapper):
@@ -134,68 +89,22 @@ class CUTTranslator(BaseModel):
             raise ValueError('CUTTranslator.train_step: expects a paired UDADataset batch with '
                              f'source and target, got inputs of type {type(inputs).__name__}')
         real_a, real_b = self.to_cut(inputs['source']), self.to_cut(inputs['target'])
-        num = real_a.shape[0]
         with ow_g.optim_context(self.generator):
-            fake = self.generator(torch.cat([real_a, real_b]) if self.nce_idt else real_a)
-        fake_b, idt_b = fake[:num], (fake[num:] if self.nce_idt else None)
+            fake_b, idt_b = self.translate_pair(real_a, real_b)
 
         # ℰ step on L_D: 𝒢(A) detached, so L_D does not reach 𝒢
-        self._set_requires_grad(self.discriminator, True)
         with ow_d.optim_context(self.discriminator):
-            loss_d = lsgan_d_loss(self.discriminator(real_b),
-                                  self.discriminator(fake_b.detach()))
+            loss_d = self.discriminator_loss(real_b, fake_b)
         ow_d.update_params(loss_d)
 
-        # 𝒢 + H_l step on L_G, ℰ frozen
-        self._set_requires_grad(self.discriminator, False)
+        # 𝒢 + H_l step on L_G, ℰ frozen; with fp16, H_l steps on 𝒢's loss scale (one backward)
         with ow_g.optim_context(self.generator), ow_f.optim_context(self.patch_mlp):
-            loss_g_gan = self.lambda_gan * lsgan_g_loss(self.discriminator(fake_b))
-            loss_nce = self.patch_nce(real_a, fake_b)
-            log = dict(loss_d=loss_d, loss_g_gan=loss_g_gan, loss_nce=loss_nce)
-            if self.nce_idt:
-                log['loss_nce_idt'] = self.patch_nce(real_b, idt_b)
-                loss_g = loss_g_gan + 0.5 * (loss_nce + log['loss_nce_idt'])
-            else:
-                loss_g = loss_g_gan + loss_nce
-        self._backward_and_step(loss_g, ow_g, ow_f)
-        self._set_requires_grad(self.discriminator, True)
-        log['loss_g'] = loss_g
+            log = self.generator_losses(real_a, real_b, fake_b, idt_b)
+        ow_g.backward(log['loss_g'])
+        step_with_scaler(ow_f, ow_g)
+        step_with_scaler(ow_g, ow_g)  # last: it updates the loss scale once for both
+        log['loss_d'] = loss_d
         return {k: v.detach() for k, v in log.items()}
-
-    def patch_nce(self, src, tgt):
-        """L_PatchNCE(src, tgt) (spec §2.9): keys from 𝒢_enc(src), queries from 𝒢_enc(tgt) at the
-        same sampled locations, each through H_l. Keys are detached anyway, so they are computed
-        without a graph (numerically the same as CUT)."""
-        encode = _unwrap(self.generator).encode
-        with torch.no_grad():
-            keys, ids = self.patch_mlp(encode(src, self.nce_layers), self.num_patches)
-        queries, _ = self.patch_mlp(encode(tgt, self.nce_layers), self.num_patches, ids)
-        return self.nce_loss(queries, keys)
-
-    @staticmethod
-    def _backward_and_step(loss, main, *others):
-        """One backward of ``loss`` through ``main``, then a step of ``main`` and ``others``
-        (L_G updates 𝒢 and H_l, spec §2.9). With fp16 loss scaling (``AmpOptimWrapper``) the
-        others are unscaled and stepped by ``main``'s GradScaler, which updates its scale once
-        after all steps (torch's recipe for several optimisers sharing one loss)."""
-        main.backward(loss)
-        scaler = getattr(main, 'loss_scaler', None)
-        for ow in others:
-            if scaler is not None:
-                scaler.unscale_(ow.optimizer)
-                if ow.clip_grad_kwargs:
-                    ow._clip_grad()
-                scaler.step(ow.optimizer)
-            else:
-                ow.step()
-            ow.zero_grad()
-        main.step()
-        main.zero_grad()
-
-    @staticmethod
-    def _set_requires_grad(module, flag):
-        for p in module.parameters():
-            p.requires_grad_(flag)
 
     # ----------------------------------------------------------------------------- inference
     def forward(self, inputs, data_samples=None, mode='tensor'):

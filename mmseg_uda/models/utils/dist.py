@@ -42,3 +42,18 @@ def average_over_ranks_(tensors):
     flat /= dist.get_world_size()
     for t, part in zip(tensors, flat.split([t.numel() for t in tensors])):
         t.copy_(part.view_as(t))
+
+
+@torch.no_grad()
+def average_gradients_(module):
+    """Average the gradients of ``module``'s trainable parameters over ranks, in place (one
+    all-reduce; a missing gradient counts as zeros). For networks that a DDP wrapper leaves out
+    (``ddp_ignored_modules``, e.g. CONFETI's CUT networks, updated by their own backward passes and
+    optimisers): call it before their optimiser step. Single process: no-op."""
+    if not is_distributed():
+        return
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    average_over_ranks_(p.grad for p in params)

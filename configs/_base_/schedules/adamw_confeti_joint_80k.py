@@ -1,0 +1,19 @@
+# CONFETI stage 1 (methods/confeti.md §2.9, §7): the segmenter schedule of adamw_confeti_80k.py for the
+# `student` (with phi) plus CUT's three optimisers, Adam lr 2e-4, betas (0.5, 0.999), no weight
+# decay, constant LR (the code creates CUT schedulers but never steps them), one optim wrapper per
+# network (MultiOptimWrapperConstructor; `tools/train.py --amp` sets the wrapper type of all four).
+_base_ = ['./adamw_confeti_80k.py']
+cut_optimizer = dict(type='Adam', lr=2e-4, betas=(0.5, 0.999), weight_decay=0.0)
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='MultiOptimWrapperConstructor',
+    student=dict(
+        optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
+        paramwise_cfg=dict(custom_keys=dict(
+            head=dict(lr_mult=10.0), consistency_proj=dict(lr_mult=10.0),
+            pos_block=dict(decay_mult=0.0), norm=dict(decay_mult=0.0)))),
+    generator=dict(optimizer=cut_optimizer),
+    discriminator=dict(optimizer=cut_optimizer),
+    patch_mlp=dict(optimizer=cut_optimizer))
+param_scheduler = dict(_delete_=True, student={{_base_.param_scheduler}}, generator=[],
+                       discriminator=[], patch_mlp=[])  # CUT's LR is constant
