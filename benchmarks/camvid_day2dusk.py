@@ -17,8 +17,8 @@ Each method is a config in ``configs/benchmarks/camvid/<method>.py``. A config m
   BatchNorm statistics re-estimated on the target frames (tools/adabn.py);
 - ``benchmark = dict(train_only=True)``: trained but not scored (a translator such as CONFETI's
   stage-0 CUT, ``cut_day2dusk``); it cannot be listed in ``--methods`` alone for a table;
-- ``cut_from='cut_day2dusk'`` (with ``warm_start``): also start from that run's translator (same
-  seed), given to the model as ``cut_checkpoint`` (CONFETI).
+- ``cut_from='cut_day2dusk'`` (with ``warm_start``): also start from that run's translator, given
+  to the model as ``cut_checkpoint`` (CONFETI); of the same seed, or of seed ``cut_seed`` for all.
 
 Every run lives in ``<work-dir>/<method>/seed<k>-<hash>``, where the hash is that of the complete
 resolved config (and of its warm start): a finished run is reused, so warm starts are cached and an
@@ -101,7 +101,10 @@ def set_iters(cfg, iters):
     cfg.train_cfg.max_iters = iters
     cfg.train_cfg.val_interval = iters + 1
     cfg.default_hooks.checkpoint.interval = iters
-    for sched in cfg.param_scheduler:
+    schedulers = cfg.param_scheduler
+    if isinstance(schedulers, dict):  # one list per optimiser (e.g. CONFETI's)
+        schedulers = [s for group in schedulers.values() for s in group]
+    for sched in schedulers:
         sched['begin'] = round(sched.get('begin', 0) * iters / old)
         sched['end'] = max(sched['begin'] + 1, round(sched['end'] * iters / old))
 
@@ -121,6 +124,7 @@ class Run:
         self.adabn = 'adabn_of' in spec
         self.base = spec.get('adabn_of') or (None if args.from_scratch else spec.get('warm_start'))
         self.train_only, self.cut_base = spec.get('train_only', False), spec.get('cut_from')
+        self.cut_seed = spec.get('cut_seed', seed)
         cfg.randomness.seed = seed
         if args.quick:
             set_iters(cfg, max(10, round(cfg.train_cfg.max_iters * QUICK_FRACTION)))
@@ -199,7 +203,7 @@ def plan(methods, seeds, args):
         if (method, seed) not in cache:
             run = Run(method, seed, args)
             run.attach(get(run.base, seed) if run.base else None,
-                       get(run.cut_base, seed) if run.cut_base else None)
+                       get(run.cut_base, run.cut_seed) if run.cut_base else None)
             cache[method, seed] = run
             runs.append(run)
         return cache[method, seed]

@@ -14,6 +14,7 @@ CLDA_DEMO = osp.join(REPO, 'configs', 'demo', 'clda_toy_shift.py')
 RCCR_DEMO = osp.join(REPO, 'configs', 'demo', 'rccr_toy_shift.py')
 SDCA_DEMO = osp.join(REPO, 'configs', 'demo', 'sdca_toy_shift.py')
 T2SDA_DEMO = osp.join(REPO, 'configs', 'demo', 't2sda_toy_shift.py')
+CONFETI_DEMO = osp.join(REPO, 'configs', 'demo', 'confeti_toy_shift.py')
 # A ResNetV1c-18 DeepLabV2 ("dlv2red") and a tiny MiT + DAFormer head, small enough for CPU tests.
 MODELS = {
     'deeplabv2': """
@@ -48,7 +49,7 @@ def options(root, iters):
 
 def losses_at(out, it, total):
     line = [x for x in out.splitlines() if f'Iter(train) [{it}/{total}]' in x][-1]
-    return dict(re.findall(r'((?:src|mix|clda|cut|sdca|pull)\.[\w.]+): ([\d.]+)', line))
+    return dict(re.findall(r'((?:src|mix|clda|cut|sdca|pull|tgt)\.[\w.]+): (-?[\d.]+)', line))
 
 
 @pytest.mark.parametrize('model', sorted(MODELS))
@@ -136,3 +137,15 @@ def test_dacs_demo_with_dist_train_on_two_cpu_processes(toy_root, tmp_path):
     assert 'Distributed training: True' in out and 'GPU number: 2' in out
     assert 'Iter(train) [2/2]' in out and osp.isfile(osp.join(work, 'iter_2.pth'))
     assert 'mix.pseudo_weight' in out
+
+
+def test_confeti_train_val_resume_is_exact(toy_root, tmp_path):
+    """4 iterations vs 3 + resume + 1 through tools/train.py: the four optimisers (segmenter and
+    CUT's 𝒢, ℰ, H_l), the CUT networks, φ, the prototypes and the gates (iteration count) come back;
+    the gates are lowered so that every loss is active at iteration 4."""
+    _, _, reference = resume_is_exact(CONFETI_DEMO, toy_root, tmp_path, [
+        'model.prototypes.cam_start_iter=1', 'model.pcl.start_iter=2',
+        'model.cam_loss.mixed_start_iter=1', 'model.pcl.num_samples=256'])
+    assert {'src.decode.loss_ce', 'src.loss_cam', 'src.loss_pcl', 'src.loss_reg', 'cut.loss_d',
+            'cut.loss_g_gan', 'cut.loss_nce', 'cut.loss_nce_idt', 'cut.loss_sc',
+            'mix.decode.loss_ce', 'mix.loss_cam', 'mix.loss_pcl', 'tgt.loss_pcl'} <= set(reference)

@@ -16,16 +16,19 @@ def init_ranks():
     return dist.get_rank()
 
 
-def ddp_iterations(model, batches, find_unused_parameters=False, own_draws=True, lr=0.1):
+def ddp_iterations(model, batches, find_unused_parameters=False, own_draws=True, lr=0.1,
+                   optim_wrapper=None):
     """Train ``model`` (built from one seed, so equal on every rank) under DDP with SGD on this
-    rank's ``batches``; with ``own_draws`` each rank then draws its own random numbers (mixes,
-    samples, augmentations). Yields (batch, log variables) per iteration."""
+    rank's ``batches`` (or ``optim_wrapper``, e.g. an ``OptimWrapperDict``); with ``own_draws``
+    each rank then draws its own random numbers (mixes, samples, augmentations). Yields (batch,
+    log variables) per iteration."""
     from mmengine.optim import OptimWrapper
 
     from mmseg_uda.engine import DeviceAgnosticDDP
     ddp = DeviceAgnosticDDP(module=model, broadcast_buffers=False,
                             find_unused_parameters=find_unused_parameters)
-    optim_wrapper = OptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=lr))
+    if optim_wrapper is None:
+        optim_wrapper = OptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=lr))
     if own_draws:
         torch.manual_seed(100 + dist.get_rank())
     for batch in batches:

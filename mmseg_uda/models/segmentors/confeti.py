@@ -73,7 +73,8 @@ class CONFETI(CUTMixin, DACS):
     Args:
         segmentor, ema, teacher_bn, predict_on, data_preprocessor and the DACS arguments: see
             :class:`DACS` (``contrast`` is CLDA's and not allowed).
-        cam_head (dict): the CAM classifier w (``CAMHead``, 1×1 conv without bias, Eq. 4–5).
+        cam_head (dict): the CAM classifier w (``CAMHead``, 1×1 conv without bias, Eq. 4–5); its
+            ``num_classes`` defaults to the decode head's.
         projection_head (dict): g (``ProjectionHead``; the code's single 1×1 conv 2048→512 without
             bias, raw outputs, Normal(0.01) init).
         prototypes (dict): ``momentum`` γ (0.999), ``top_n`` (32), ``cam_start_iter`` (3000: up to
@@ -119,6 +120,8 @@ class CONFETI(CUTMixin, DACS):
             if self.consistency['type'] not in ('prototype', 'feature_mse'):
                 raise ValueError("CONFETI: consistency type must be 'prototype' or "
                                  f"'feature_mse', got {self.consistency['type']!r}")
+        cam_head = dict(cam_head)  # K from the decode head unless given
+        cam_head.setdefault('num_classes', segmentor.get('decode_head', {}).get('num_classes', 19))
         heads = dict(cam_head=cam_head, projection_head=projection_head)
         dim = projection_head.get('out_channels', 128)
         if self.consistency is not None:
