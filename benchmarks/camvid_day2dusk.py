@@ -296,7 +296,8 @@ def main():
               f'  ({time.time() - start:.0f} s)', flush=True)
     new = {m: {str(s): cache[m, s].result for s in args.seeds} for m in args.methods
            if not cache[m, args.seeds[0]].train_only}
-    print(write_results(new, args))
+    if new:  # (nothing to score when only translators were trained)
+        print(write_results(new, args))
     print(f'\n{time.time() - start:.0f} s in total')
 
 

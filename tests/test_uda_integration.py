@@ -129,14 +129,19 @@ def test_t2sda_train_val_resume_is_exact(toy_root, tmp_path):
     assert float(reference['pull.pull']) > 0
 
 
-def test_dacs_demo_with_dist_train_on_two_cpu_processes(toy_root, tmp_path):
+@pytest.mark.parametrize('demo,logged', [(DACS_DEMO, 'mix.pseudo_weight'),
+                                           (CONFETI_DEMO, 'cut.loss_sc')])
+def test_demo_with_dist_train_on_two_cpu_processes(toy_root, tmp_path, demo, logged):
+    """tools/dist_train.sh CONFIG 2 (gloo): DACS, and CONFETI with its four optimisers and the CUT
+    networks outside the DDP reducer (the README's `tools/dist_train.sh configs/confeti/gta2cs.py 8`
+    at toy size)."""
     work = str(tmp_path / 'dist')
-    out = run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), DACS_DEMO, '2', '--work-dir', work]
+    out = run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), demo, '2', '--work-dir', work]
               + options(toy_root, 2), cwd=str(tmp_path), PYTHON=sys.executable,
               PORT=free_port())
     assert 'Distributed training: True' in out and 'GPU number: 2' in out
     assert 'Iter(train) [2/2]' in out and osp.isfile(osp.join(work, 'iter_2.pth'))
-    assert 'mix.pseudo_weight' in out
+    assert logged in out
 
 
 def test_confeti_train_val_resume_is_exact(toy_root, tmp_path):
