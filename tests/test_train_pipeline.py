@@ -163,3 +163,19 @@ def test_train_pseudo_label_retrain_pipeline(toy_root, tmp_path, capfd, monkeypa
     train_pipeline.main(argv)
     out = ''.join(capfd.readouterr())
     assert all(f'[{s}] done, skipped' in out for s in ('a_source', 'b_pseudo', 'c_self'))
+
+
+def test_a_stage_exports_its_student_with_the_translator_it_trains(tmp_path):
+    """CONFETI's stage 1 hands stage 2 its generator: ``final.pth`` holds the student (unprefixed)
+    and the CUT networks under their own keys, not the teacher, prototypes or optimiser state."""
+    path = str(tmp_path / 'iter_1.pth')
+    torch.save(dict(state_dict={
+        'student.backbone.w': torch.ones(1), 'teacher.module.backbone.w': torch.zeros(1),
+        'generator.model.1.weight': torch.full((1, ), 2.0), 'discriminator.model.0.weight':
+        torch.full((1, ), 3.0), 'prototypes.prototypes': torch.zeros(2, 2)}), path)
+    state = train_pipeline.network_state(path)
+    assert sorted(state) == ['backbone.w', 'discriminator.model.0.weight',
+                             'generator.model.1.weight']
+    cut_only = str(tmp_path / 'cut.pth')  # a translator alone (stage 0) is exported whole
+    torch.save(dict(state_dict={'generator.model.1.weight': torch.ones(1)}), cut_only)
+    assert sorted(train_pipeline.network_state(cut_only)) == ['generator.model.1.weight']
