@@ -113,7 +113,10 @@ def measure_one(config, which, args, device):
     model = MODELS.build(cfg_).to(device)
     model.init_weights()
     model.train()
-    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    ow_cfg = cfg.optim_wrapper
+    if which == 'supervised' and ow_cfg.get('constructor') == 'MultiOptimWrapperConstructor':
+        ow_cfg = ow_cfg['student']  # the segmenter's own optimiser (CONFETI's: one per network)
+    optim_wrapper = build_optim_wrapper(model, ow_cfg)
     step_s, mem = time_steps(model, optim_wrapper, data, args.iters, device)
     return name, dict(step_s=round(step_s, 4), peak_mem_mb=round(mem - base, 1))
 

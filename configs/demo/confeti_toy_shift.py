@@ -4,7 +4,7 @@
 # tiny ResNet-18's layer4 (256-d, stride 8) from random weights, CUT as cut_toy_shift.py (ngf = ndf =
 # 16, 5 blocks, MLP 64, 64 patches; from scratch unless model.cut_checkpoint names that run's
 # checkpoint) and the gates scaled to 150 iterations (mixed CAM loss after 10, CAM-weighted
-# prototypes and L_PCL after 15; paper 2000 / 3000).
+# prototypes and L_PCL after 15; paper 2000 / 3000), prototype momentum 0.99 (paper 0.999).
 _base_ = [
     '../_base_/models/deeplabv3_r18-tiny.py', '../_base_/datasets/uda_toy_shift.py',
     '../_base_/uda/confeti.py', '../_base_/schedules/toy_cpu.py', '../_base_/default_runtime.py'
@@ -17,7 +17,7 @@ model = dict(
     imnet_feature_dist=None,
     cam_head=dict(in_channels=256),
     projection_head=dict(in_channels=256),
-    prototypes=dict(cam_start_iter=15),
+    prototypes=dict(cam_start_iter=15, momentum=0.99),
     pcl=dict(start_iter=15),
     cam_loss=dict(mixed_start_iter=10),
     style=dict(generator=dict(ngf=16, num_blocks=5), discriminator=dict(ndf=16),

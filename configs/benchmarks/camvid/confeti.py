@@ -6,7 +6,9 @@
 # size (ngf = ndf = 16, 5 blocks, MLP 64, 64 patches).
 # Short-run settings (not the paper's): the gates scaled from an 80k run from ImageNet to this
 # 300-iteration warm-started one: mixed-image CAM loss after 20 iterations (paper 2000), CAM
-# weighting of the prototypes and L_PCL after 30 (paper 3000); the CAM head, projector and phi
+# weighting of the prototypes and L_PCL after 30 (paper 3000); prototype momentum 0.99 (paper 0.999:
+# over 300 iterations the prototypes would stay those of the first, random-projector batch; the
+# teacher's EMA is 0.99 here for the same reason); the CAM head, projector and phi
 # start from random weights (not in the warm start); ResNet-18 layer4 is 512-d; 11 classes (the
 # regulariser divides by 11 ln 11); ClassMix per image as the `dacs` row; the student's AdamW
 # (lr 1e-3, poly) holds phi, CUT keeps Adam 2e-4. Stage 2 (retraining with the frozen generator) is
@@ -25,7 +27,7 @@ model = dict(
     imnet_feature_dist=None,
     cam_head=dict(in_channels=512),
     projection_head=dict(in_channels=512),
-    prototypes=dict(cam_start_iter=30),
+    prototypes=dict(cam_start_iter=30, momentum=0.99),
     pcl=dict(start_iter=30),
     cam_loss=dict(mixed_start_iter=20),
     style=dict(generator=dict(ngf=16, num_blocks=5), discriminator=dict(ndf=16),

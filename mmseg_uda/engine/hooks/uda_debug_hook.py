@@ -11,7 +11,8 @@ from mmseg.registry import HOOKS
 
 IGNORE_INDEX = 255
 # (key, kind) in column order; kind selects how a tile is drawn.
-DEBUG_COLUMNS = (('source_img', 'img'), ('source_label', 'label'), ('target_img', 'img'),
+DEBUG_COLUMNS = (('source_img', 'img'), ('stylised_img', 'img'), ('pseudo_target_img', 'img'),
+                 ('source_label', 'label'), ('target_img', 'img'),
                  ('pseudo_label', 'label'), ('pseudo_weight', 'grey'), ('mixed_img', 'img'),
                  ('mixed_label', 'label'), ('mix_mask', 'grey'), ('cut_img', 'img'))
 

@@ -174,8 +174,9 @@ class CONFETI(CUTMixin, DACS):
                 continue
             part = {k[len(name) + 1:]: v for k, v in state.items() if k.startswith(name + '.')}
             if not part:
+                prefixes = sorted({k.split('.')[0] for k in state})
                 raise KeyError(f'CONFETI: model.cut_checkpoint {filename} has no {name}.* '
-                               f'weights (its keys start with {sorted({k.split(".")[0] for k in state})})')
+                               f'weights (its keys start with {prefixes})')
             try:
                 net.load_state_dict(part)
             except RuntimeError as err:
