@@ -18,7 +18,7 @@ demo: install
 	$(PY) tools/run_demo.py --work-dir work_dirs/demo
 
 test: install
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 tests
 
 clean:
 	rm -rf $(VENV) work_dirs data/toy_shift

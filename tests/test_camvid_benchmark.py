@@ -125,9 +125,16 @@ def test_configs_build(method):
     from mmseg.registry import MODELS
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', 'camvid', f'{method}.py'))
     model = MODELS.build(cfg.model)
+    spec = cfg.get('benchmark', {})
+    assert set(spec) <= {'warm_start', 'adabn_of', 'train_only', 'cut_from', 'cut_seed'}
+    if spec.get('train_only'):  # a translator (CONFETI's stage 0): trained, never scored
+        assert cfg.test_dataloader is None and hasattr(model, 'generator')
+        return
+    if 'cut_from' in spec:
+        cut = Config.fromfile(osp.join(REPO, 'configs', 'benchmarks', 'camvid',
+                                       f"{spec['cut_from']}.py"))
+        assert cut.benchmark.train_only and cut.model.generator == cfg.model.style.generator
     assert model.decode_head.num_classes == 11 if hasattr(model, 'decode_head') else \
         model.student.decode_head.num_classes == 11
     assert cfg.test_dataloader.dataset.sequences == ['0001TP']  # scored on dusk
     assert cfg.day_test_dataset.data_prefix.img_path == 'val'
-    spec = cfg.get('benchmark', {})
-    assert set(spec) <= {'warm_start', 'adabn_of'}
