@@ -16,14 +16,29 @@ and is a no-op where the problem does not exist:
    collects the environment at every Runner start) dies with ``operator torchvision::nms does not exist``.
    We do not depend on torchvision; where a broken one is installed we declare the two operator schemas it
    needs so it imports (its compiled ops stay unavailable).
+4. :func:`patch_atomic_writes` - mmengine writes checkpoints (and every other file of its local file
+   backend) straight to the final path, and ``CheckpointHook`` deletes the oldest kept checkpoint (and the
+   previous best) *before* writing the new one: a crash or kill during the write leaves a truncated
+   ``iter_N.pth``, and ``last_checkpoint`` may point to a deleted file. We write to a temporary file in the
+   same folder and ``os.replace`` it, and delete old checkpoints only after the new one is written.
+5. :func:`patch_checked_loading` - mmengine's ``Runner.load_checkpoint`` (``load_from``, ``--resume``,
+   ``tools/test.py``) loads non-strictly and only logs missing keys and shape mismatches, so a checkpoint
+   of another model silently leaves (part of) the network at random weights. We raise instead, naming
+   the checkpoint and the keys (see :func:`load_state_dict_checked`); a truncated or corrupt checkpoint
+   file raises naming the file instead of a pickle/zip traceback.
 """
 import glob
 import importlib
 import importlib.machinery
 import importlib.util
+import os
 import os.path as osp
+import pickle
+import re
 import sys
 import types
+import uuid
+from collections import OrderedDict
 
 import torch
 
@@ -81,7 +96,15 @@ def load_local_checkpoint(filename, map_location=None):
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file {filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    except (RuntimeError, EOFError, ValueError, OSError, ImportError, AttributeError,
+            pickle.UnpicklingError) as err:
+        raise RuntimeError(
+            f'checkpoint file {filename} ({osp.getsize(filename)} bytes) cannot be read: it is '
+            f'truncated or not a torch checkpoint ({type(err).__name__}: {err}). If an interrupted '
+            'run left it, delete it (and point last_checkpoint in its work dir to an earlier '
+            'checkpoint)') from err
 
 
 def patch_checkpoint_loading():
@@ -133,8 +156,189 @@ def patch_torchvision(package_dir=None):
     return True
 
 
+def atomic_put(obj, filepath, mode='wb', encoding=None):
+    """Write ``obj`` to ``filepath`` through a temporary file in the same folder and ``os.replace``:
+    readers see the old file or the complete new one, never a partial write."""
+    filepath = str(filepath)
+    folder = osp.dirname(osp.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    tmp = osp.join(folder, f'.{osp.basename(filepath)}.{uuid.uuid4().hex[:8]}.tmp')
+    try:
+        # os.open honours the umask, as a plain open() of the final path would
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), mode,
+                       encoding=encoding) as f:
+            f.write(obj)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+class _DeferredRemoval:
+    """A file backend whose ``remove``/``rmtree`` are recorded instead of done (see fix 4)."""
+
+    def __init__(self, backend):
+        self._backend, self.pending = backend, []
+
+    def remove(self, path):
+        self.pending.append((self._backend.remove, path))
+
+    def rmtree(self, path):
+        self.pending.append((self._backend.rmtree, path))
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+
+def _remove_after_saving(method):
+    def wrapped(self, *args, **kwargs):
+        backend = getattr(self, 'file_backend', None)
+        if backend is None:
+            return method(self, *args, **kwargs)
+        self.file_backend = deferred = _DeferredRemoval(backend)
+        try:
+            result = method(self, *args, **kwargs)
+        finally:
+            self.file_backend = backend
+        for remove, path in deferred.pending:  # reached only when the new checkpoint is written
+            remove(path)
+        return result
+    wrapped.__wrapped__ = method
+    return wrapped
+
+
+def patch_atomic_writes():
+    """Fix 4: atomic writes of mmengine's local file backend, removal of old checkpoints after saving."""
+    from mmengine.fileio.backends import LocalBackend
+    from mmengine.hooks import CheckpointHook
+    if getattr(LocalBackend.put, '_atomic', False):
+        return
+
+    def put(self, obj, filepath):
+        atomic_put(obj, filepath)
+
+    def put_text(self, obj, filepath, encoding='utf-8'):
+        atomic_put(obj, filepath, 'w', encoding)
+
+    put._atomic = put_text._atomic = True
+    LocalBackend.put, LocalBackend.put_text = put, put_text
+    for name in ('_save_checkpoint_with_step', '_save_best_checkpoint'):
+        setattr(CheckpointHook, name, _remove_after_saving(getattr(CheckpointHook, name)))
+
+
+def _shorten(keys, n=6):
+    keys = sorted(keys)
+    return f'{keys[:n]}' + (f' and {len(keys) - n} more' if len(keys) > n else '')
+
+
+def load_state_dict_checked(model, checkpoint, filename, revise_keys=((r'^module\.', ''), )):
+    """Load a checkpoint into ``model`` non-strictly, but raise where mmengine would only warn.
+
+    Unexpected keys (e.g. another method's extra heads) and a network part absent from the
+    checkpoint as a whole (e.g. CONFETI's stage 1 loading only the CUT translator, the segmenter
+    keeping its ImageNet initialisation) are logged. The segmentation network (see
+    :func:`_network_prefixes`) must come from the checkpoint completely or not at all.
+
+    Raises:
+        RuntimeError: a shape differs (e.g. another ``num_classes``), the network is loaded only
+            partly, or no key of the checkpoint fits the model; the message names ``filename`` and
+            the keys.
+    """
+    from mmengine.logging import print_log
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    metadata = getattr(state_dict, '_metadata', OrderedDict())
+    for pattern, repl in revise_keys:
+        state_dict = OrderedDict((re.sub(pattern, repl, k), v) for k, v in state_dict.items())
+    state_dict._metadata = metadata
+    name = type(model).__name__
+    try:
+        result = model.load_state_dict(state_dict, strict=False)
+    except RuntimeError as err:
+        lines = [line.strip() for line in str(err).splitlines() if 'size mismatch' in line]
+        raise RuntimeError(f'checkpoint {filename} does not fit the {name} model: '
+                           + ('; '.join(lines) if lines else str(err))) from None
+    expected = [k for k in model.state_dict() if not k.endswith('num_batches_tracked')]
+    missing = set(result.missing_keys)
+    core = _network_prefixes(model)
+    core_keys = [k for k in expected if k.startswith(core)]
+    core_missing = [k for k in core_keys if k in missing]
+    if len(missing & set(expected)) == len(expected):
+        prefixes = sorted({k.split('.')[0] for k in state_dict})
+        raise RuntimeError(f'checkpoint {filename} fits no parameter of the {name} model: its '
+                           f'keys start with {prefixes}, the model expects e.g. '
+                           f'{_shorten(expected, 3)} (a checkpoint of another model?)')
+    if core_missing and len(core_missing) < len(core_keys):
+        raise RuntimeError(f'checkpoint {filename} holds only part of the {name} network: '
+                           f'{len(core_missing)} of {len(core_keys)} tensors missing, e.g. '
+                           f'{_shorten(core_missing)}; they would stay at random weights')
+    other_missing = sorted({k.split('.')[0] for k in missing if k in expected})
+    if other_missing:
+        print_log(f'checkpoint {filename}: no weights for {other_missing}, kept as initialised',
+                  logger='current', level=30)
+    if result.unexpected_keys:
+        unused = sorted({'.'.join(k.split('.')[:2]) for k in result.unexpected_keys})
+        print_log(f'checkpoint {filename}: {len(result.unexpected_keys)} keys not in the {name} '
+                  f'model ignored, under {_shorten(unused, 10)}', logger='current', level=30)
+    return checkpoint
+
+
+_SEGMENTOR_PARTS = ('backbone', 'neck', 'decode_head', 'auxiliary_head')
+
+
+def _network_prefixes(model):
+    """Key prefixes of the segmentation network: a UDA model's student and teacher network, an
+    mmseg segmentor's backbone/neck/heads, else the whole model. Extra heads of a method (e.g. a
+    CAM or projection head) are not part of it: a warm start may lack them."""
+    student = getattr(model, 'student', None)
+    if student is not None:
+        teacher = getattr(model, 'teacher', None)
+        nets = {'student.': student}
+        if teacher is not None:
+            inner = getattr(teacher, 'module', None)
+            nets['teacher.module.' if inner is not None else 'teacher.'] = \
+                inner if inner is not None else teacher
+    else:
+        nets = {'': model}
+    prefixes = []
+    for prefix, net in nets.items():
+        parts = [p for p in _SEGMENTOR_PARTS if getattr(net, p, None) is not None]
+        prefixes += [f'{prefix}{p}.' for p in parts] if parts else [prefix]
+    return tuple(prefixes)
+
+
+def patch_checked_loading():
+    """Fix 5: ``Runner.load_checkpoint`` through :func:`load_state_dict_checked`."""
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner import Runner
+    from mmengine.runner.checkpoint import _load_checkpoint
+    if getattr(Runner.load_checkpoint, '_checked', False):
+        return
+
+    def load_checkpoint(self, filename, map_location='cpu', strict=False,
+                        revise_keys=[(r'^module.', '')]):  # noqa: B006 (mmengine's signature)
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        if strict:
+            from mmengine.runner.checkpoint import _load_checkpoint_to_model
+            _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=revise_keys)
+        else:
+            load_state_dict_checked(model, checkpoint, filename, revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    load_checkpoint._checked = True
+    Runner.load_checkpoint = load_checkpoint
+
+
 def apply_all():
     """Apply every fix. Called once from ``mmseg_uda/__init__.py`` before mmseg is imported."""
     patch_mmcv_ext()
     patch_torchvision()
     patch_checkpoint_loading()
+    patch_atomic_writes()
+    patch_checked_loading()

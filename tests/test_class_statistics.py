@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 import torch
 from conftest import REPO
-from test_dacs_ddp import run_torchrun
+from test_ddp_exactness import run_torchrun
 
 from mmseg_uda.models.utils.class_statistics import ClassStatistics
 
@@ -84,3 +84,19 @@ def test_ranks_merge_the_global_batch():
     out = run_torchrun(osp.join(REPO, 'tests', 'dist', 'class_statistics_check.py'),
                        'CLASS_STATS_DDP_OK')
     assert 'equal the single-process statistics' in out
+
+
+@pytest.mark.parametrize('covariance', ['diag', 'full'])
+def test_moments_are_float64_under_autocast(covariance):
+    """Counts, means and covariances merged under bf16 autocast equal those merged without it, for
+    float32 and bf16 features: the moment matmuls stay in float64."""
+    for dtype in (torch.float32, torch.bfloat16):
+        ref, amp = (ClassStatistics(4, 3, covariance) for _ in range(2))
+        for feats, labels in batches():
+            feats = feats.to(dtype)
+            ref.update(feats.double(), labels)
+            with torch.autocast('cpu', dtype=torch.bfloat16):
+                amp.update(feats, labels)
+        for name in ('count', 'mean', 'cov'):
+            torch.testing.assert_close(getattr(amp, name), getattr(ref, name), rtol=1e-12,
+                                       atol=1e-12)

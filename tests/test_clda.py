@@ -113,8 +113,10 @@ def test_clda_dacs_adds_the_contrast_to_dacs():
     logs = [model.train_step(blocky_batch(i), ow) for i in range(2)]
     assert {'src.loss_in_src', 'src.loss_cross', 'mix.loss_in_tgt'} <= set(logs[1])
     assert all(torch.isfinite(torch.as_tensor(v)).all() for log in logs for v in log.values())
-    assert logs[1]['src.loss_cross'] > 0  # target prototypes of the first iteration
     contrast = model.contrast
+    # L_cross of iteration 2 reads the target prototypes of iteration 1 (it is 0 when they are
+    # all of one class, which has no negative; the value is tested in test_domain_contrast.py)
+    assert logs[1]['src.loss_cross'] >= 0
     assert contrast.target_protos.count.sum() > 0 and contrast.source_pixels.count.sum() > 0
     assert 'contrast.target_protos.keys' in model.state_dict()
     assert model.teacher_model.projection_head is not None

@@ -1,7 +1,7 @@
 import os.path as osp
 
 from conftest import REPO
-from test_dacs_ddp import run_torchrun
+from test_ddp_exactness import run_torchrun
 
 
 def test_clda_state_is_identical_on_every_rank():

@@ -8,7 +8,7 @@ import torch
 from conftest import REPO
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from test_dacs import NUM_CLASSES, build_uda, paired_batch, tiny_segmentor
-from test_dacs_ddp import run_torchrun
+from test_ddp_exactness import run_torchrun
 
 from mmseg_uda.engine import CPUAmpOptimWrapper
 from mmseg_uda.engine.optim_wrapper import step_with_scaler

@@ -14,7 +14,7 @@ from mmseg_uda.models.losses import (AffineProjection, diversity_regularizer,
                                      pixel_prototype_contrast, semantic_consistency_loss)
 from mmseg_uda.models.utils.prototypes import MomentumPrototypes
 from mmseg_uda.models.utils.sampling import labels_on_grid
-from test_dacs_ddp import run_torchrun
+from test_ddp_exactness import run_torchrun
 
 
 def sigmoid(x):
@@ -403,3 +403,43 @@ P2 = torch.eye(2)
 def test_bad_arguments_raise(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize('loss', ['pcl', 'reg', 'sc'])
+def test_prototype_similarities_are_float32_under_autocast(loss):
+    """L_PCL (v·Pᵀ/T), L_Reg (v̄·Pᵀ/T) and L_SC (φ(v̂)·Pᵀ − v·Pᵀ) under bf16 autocast equal the
+    float32 losses and gradients to 1e-6, for float32 and bf16 projections."""
+    from test_contrastive_losses import amp_equals_float32
+    g = torch.Generator().manual_seed(0)
+    P = F.normalize(torch.randn(4, 16, generator=g), dim=1)
+    labels = torch.randint(0, 4, (2, 12, 12), generator=g)
+    fn = {'pcl': lambda v, _: pixel_prototype_contrast(v, labels, P, 0.1, num_samples=40),
+          'reg': lambda v, _: diversity_regularizer(v, P, 0.1, labels=labels),
+          'sc': lambda v, v_hat: semantic_consistency_loss(v, v_hat, P)}[loss]
+
+    def seeded(v, v_hat):
+        torch.manual_seed(0)  # PCL's samples
+        return fn(v, v_hat)
+    amp_equals_float32(seeded, torch.randn(2, 16, 6, 6, generator=g),
+                       torch.randn(2, 16, 6, 6, generator=g))
+
+
+def test_prototype_update_is_float32_under_autocast():
+    """MomentumPrototypes.update (CAM-weighted top-n means, momentum, normalisation) under bf16
+    autocast gives the prototypes of a float32 update of the same values, for float32 and bf16
+    projections and CAMs."""
+    g = torch.Generator().manual_seed(0)
+    feats, cams = torch.randn(2, 16, 6, 6, generator=g), torch.rand(2, 4, 6, 6, generator=g)
+    labels = torch.randint(0, 4, (2, 6, 6), generator=g)
+    for dtype in (torch.float32, torch.bfloat16):
+        ref, amp = (MomentumPrototypes(num_classes=4, dim=16, momentum=0.9, top_n=5)
+                    for _ in range(2))
+        for step in range(2):
+            f, c = feats.roll(step, 0).to(dtype), cams.roll(step, 0).to(dtype)
+            torch.manual_seed(step)
+            ref.update(f.float(), labels, c.float())
+            torch.manual_seed(step)
+            with torch.autocast('cpu', dtype=torch.bfloat16):
+                amp.update(f, labels, c)
+        assert amp.prototypes.dtype == torch.float32
+        torch.testing.assert_close(amp.prototypes, ref.prototypes, rtol=1e-6, atol=1e-6)

@@ -382,3 +382,14 @@ def test_bad_arguments_raise_clear_value_errors(generator):
         generator.encode(torch.zeros(1, 3, 32, 32), layers=(0, 32))
     with pytest.raises(ValueError, match='mean'):
         to_cut_range(torch.zeros(1, 4, 2, 2))
+
+
+def test_patch_similarities_are_float32_under_autocast():
+    """PatchNCE's ẑ_i·z_j logits (one layer, and the layer mean) under bf16 autocast equal the
+    float32 losses and gradients to 1e-6, for float32 and bf16 patches."""
+    from test_contrastive_losses import amp_equals_float32
+    g = torch.Generator().manual_seed(0)
+    q, k, q2, k2 = (F.normalize(torch.randn(2, n, 8, generator=g), dim=-1) for n in (16, 16, 5, 5))
+    amp_equals_float32(lambda q, k: patch_nce_loss(q, k), q, k)
+    amp_equals_float32(lambda q, k, q2, k2: PatchNCELoss(layer_reduction='sum')([q, q2], [k, k2]),
+                       q, k, q2, k2)

@@ -112,3 +112,30 @@ def test_amp_keeps_float32_losses():
     sum(out.values()).backward()
     assert torch.isfinite(emb.grad).all()
     assert loss_fn.source_pixels.keys.dtype == torch.float32
+
+
+def test_similarities_are_float32_under_autocast():
+    """L_in_tgt, L_in_src and L_cross (anchors against pixel and prototype memories) under bf16
+    autocast equal the float32 losses and gradients to 1e-6, for float32 and bf16 embeddings."""
+    import copy
+
+    from test_contrastive_losses import amp_equals_float32
+    g = torch.Generator().manual_seed(0)
+
+    def case():
+        emb = torch.nn.functional.normalize(torch.randn(2, 8, 4, 4, generator=g), dim=1)
+        return emb, torch.randint(0, 3, (2, 4, 4), generator=g), torch.rand(2, 1, 4, 4, generator=g)
+    prior = DomainContrast(3, dim=8, tau=0.1, anchors_per_class=5, enqueue_per_class=3)
+    emb, lab, omega = case()
+    prior.target_terms(emb, lab, lab, omega)
+    prior.source_terms(emb, lab)  # memories filled
+    emb_t, lab_t, omega = case()
+    emb_s, lab_s, _ = case()
+
+    def losses(emb_t, emb_s):
+        torch.manual_seed(0)
+        fresh = copy.deepcopy(prior)
+        out = {**fresh.target_terms(emb_t, lab_t, lab_t, omega), **fresh.source_terms(emb_s, lab_s)}
+        assert sorted(out) == ['loss_cross', 'loss_in_src', 'loss_in_tgt']
+        return torch.stack(list(out.values()))
+    amp_equals_float32(losses, emb_t, emb_s)

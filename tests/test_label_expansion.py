@@ -65,3 +65,18 @@ def test_expand_upsamples_and_keeps_confident_pixels():
     out, expanded = LabelExpansion.expand(labels, confident, nearest, within)
     assert out.tolist() == [[[1, 0, 255, 255], [1, 0, 255, 255]]]
     assert expanded.sum() == 2
+
+
+def test_cosine_distances_are_float32_under_bf16_autocast():
+    """Pixels 1e-4..2e-3 rad off the bisector of two prototypes 0.9 rad apart: their cosine
+    distances differ beyond bf16 precision, yet under bf16 autocast each still takes the class of
+    the nearer prototype (the distances are computed in float32)."""
+    exp = LabelExpansion(num_classes=2, dim=2, max_distance=1.0)
+    delta = torch.cat([-torch.logspace(-4, -2.7, 8), torch.logspace(-4, -2.7, 8)])
+    angles = torch.cat([torch.tensor([0.0, 0.9]), 0.45 + delta])
+    feats = torch.stack([angles.cos(), angles.sin()])[None, :, None, :]  # (1, 2, 1, 18)
+    pred = torch.cat([torch.tensor([0, 1]), torch.zeros(16, dtype=torch.long)])[None, None]
+    confident = (torch.arange(18) < 2)[None, None]
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        nearest, within = exp(feats, pred, torch.ones(1, 1, 18), confident)
+    assert nearest[0, 0, 2:].tolist() == (delta > 0).long().tolist() and within.all()

@@ -33,3 +33,13 @@ def test_class_adaptive_thresholds():
     torch.testing.assert_close(taus, torch.tensor([0.9, 0.9, 0.9]))
     taus = class_adaptive_thresholds(conf * 0.5, pred, 3, tau0=0.9, top=0.1)
     torch.testing.assert_close(taus, torch.tensor([0.475, 0.45, 0.9]))
+
+
+def test_weighted_prototypes_are_float32_under_autocast():
+    """ω-weighted class means (sums, totals, normalisation) under bf16 autocast equal float32's to
+    1e-6, for float32 and bf16 embeddings and weights."""
+    from test_contrastive_losses import amp_equals_float32
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 4, (50, ), generator=g)
+    amp_equals_float32(lambda f, w: class_prototypes(f, labels, 4, weights=w)[0],
+                       torch.randn(50, 8, generator=g), torch.rand(50, generator=g))

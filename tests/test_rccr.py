@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from conftest import REPO
 from mmseg.registry import MODELS
-from test_dacs_ddp import run_torchrun
+from test_ddp_exactness import run_torchrun
 from test_dacs import paired_batch, tiny_segmentor
 
 from mmseg_uda.models.losses import RegionContrast, negative_logsumexp
@@ -408,3 +408,20 @@ def test_memory_benchmark_runs(tmp_path):
     assert set(table) == {'cpu:grid8x8:b2:chunk16', 'cpu:grid8x8:b2:chunkall'}
     assert all(r['anchors_per_image'] == 36 and r['keys_per_anchor'] == 64 + 3 * 2 * 64
                for r in table.values())
+
+
+def test_similarities_are_float32_under_autocast():
+    """L_cont (positive and chunked negatives, NS(R) and the 3-batch memory included) under bf16
+    autocast equals the float32 loss and gradients to 1e-6, for float32 and bf16 embeddings."""
+    import copy
+
+    from test_contrastive_losses import amp_equals_float32
+    e_cut, e_t, square, conf, label_t, label_cut = random_case()
+    prior = RegionContrast(dim=8, confidence=0.2, chunk_size=5)
+    torch.manual_seed(0)
+    prior(*random_case(seed=1))  # one batch in the memory
+
+    def loss(e_cut, e_t):
+        torch.manual_seed(1)
+        return copy.deepcopy(prior)(e_cut, e_t, square, conf, label_t, label_cut)
+    amp_equals_float32(loss, e_cut, e_t)

@@ -11,7 +11,7 @@ from conftest import REPO
 from mmengine.optim import OptimWrapper
 from mmseg.registry import MODELS
 from test_dacs import NUM_CLASSES, paired_batch, tiny_segmentor
-from test_dacs_ddp import run_torchrun
+from test_ddp_exactness import run_torchrun
 
 from mmseg_uda.models.losses import DistributionContrast, distribution_contrast
 from mmseg_uda.models.losses.distribution_contrast import augmented_logits
@@ -433,3 +433,15 @@ def test_the_init_hook_computes_the_statistics_of_the_whole_source_set_once(monk
 def test_state_is_identical_on_every_rank_under_ddp():
     out = run_torchrun(osp.join(REPO, 'tests', 'dist', 'sdca_ddp_check.py'), 'SDCA_DDP_STATE_OK')
     assert 'state tensors equal on both ranks' in out
+
+
+@pytest.mark.parametrize('covariance', ['diag', 'full'])
+def test_augmented_logits_are_float32_under_autocast(covariance):
+    """qᵀμ_k/τ + qᵀΣ_k q/(2τ²) and the loss under bf16 autocast equal float32's (values and
+    gradients to 1e-6) for float32 and bf16 queries: no matmul is lowered to bf16."""
+    from test_contrastive_losses import amp_equals_float32
+    g = torch.Generator().manual_seed(5)
+    contrast = DistributionContrast(3, 8, tau=0.5, covariance=covariance)
+    contrast.update(torch.randn(50, 8, generator=g), torch.randint(0, 3, (50, ), generator=g))
+    y = torch.randint(0, 3, (20, ), generator=g)
+    amp_equals_float32(lambda q: contrast(q, y), torch.randn(20, 8, generator=g))

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from conftest import REPO
 from mmseg.registry import MODELS
 from test_dacs import NUM_CLASSES, build_uda, optim, paired_batch, tiny_segmentor
-from test_dacs_ddp import run_torchrun
+from test_ddp_exactness import run_torchrun
 
 from mmseg_uda.models.losses import PullContrast, dynamic_class_weights
 from mmseg_uda.models.utils.fda import fda_source_to_target
@@ -494,3 +494,19 @@ def test_frozen_bn_statistics_normalise_with_the_batch_and_restore():
     assert all(torch.equal(a, b) for a, b in zip(
         before, (bn.running_mean, bn.running_var, bn.num_batches_tracked)))
     assert bn.momentum is None
+
+
+def test_similarities_are_float32_under_autocast():
+    """L_pull (query-prototype and query-negative logits, DENPS from source and unreliable target
+    keys) under bf16 autocast equals the float32 loss and gradients to 1e-6, for float32 and bf16
+    queries and keys."""
+    from test_contrastive_losses import amp_equals_float32
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 3, (40, ), generator=g)
+    tgt_labels, tgt_conf = torch.randint(0, 3, (30, ), generator=g), torch.rand(30, generator=g)
+    loss_fn = PullContrast(3, tau=0.2, num_queries=16, num_negatives=16)
+
+    def loss(q, k_src, k_tgt):
+        torch.manual_seed(0)
+        return loss_fn(q, labels, k_src, labels, k_tgt, tgt_labels, tgt_conf)
+    amp_equals_float32(loss, *(torch.randn(n, 8, generator=g) for n in (40, 40, 30)))

@@ -9,7 +9,8 @@ import mmseg_uda  # noqa: E402,F401  (compatibility fixes before mmseg loads)
 import torch  # noqa: E402
 from mmengine.runner import Runner, find_latest_checkpoint  # noqa: E402
 
-from mmseg_uda.engine import add_common_args, init_cpu_distributed, load_config  # noqa: E402
+from mmseg_uda.engine import (  # noqa: E402
+    add_common_args, check_checkpoint_paths, init_cpu_distributed, load_config)
 
 
 def parse_args():
@@ -33,6 +34,7 @@ def main():
         if torch.cuda.is_available():
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     cfg.resume = args.resume
+    check_checkpoint_paths(cfg, args.resume)
     if args.resume and cfg.get('load_from'):
         # mmengine would resume from load_from (a warm start) instead of this run's latest
         # checkpoint: resume the run if it has one, else warm-start from load_from.

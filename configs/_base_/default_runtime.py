@@ -24,5 +24,8 @@ custom_hooks = [
     dict(type='RandomStateHook'),
     # UDA segmentors: a grid of source/target/pseudo-label/mixed images every `interval` iterations
     dict(type='UDADebugVisualizationHook', interval=1000),
+    # stop at the first NaN/Inf loss, before a checkpoint of that iteration is written
+    # (tools/train.py also adds it, and ClassCountCheckHook, to configs that replace custom_hooks)
+    dict(type='FiniteLossHook'),
 ]
 tta_model = dict(type='SegTTAModel')

@@ -2,6 +2,9 @@
 import os
 import os.path as osp
 
+# errors whose message already names the sample's files are passed on unchanged
+_CLEAR_ERRORS = (ValueError, KeyError, FileNotFoundError, RuntimeError)
+
 
 def _has_file(folder, suffix):
     for _, _, files in os.walk(folder):
@@ -56,3 +59,35 @@ def check_labels(dataset, require_labels=None):
             return
         if not osp.isfile(seg_map):
             raise FileNotFoundError(f'{name}: image {info["img_path"]} has no label file {seg_map}')
+
+
+def check_classes(dataset):
+    """Raise ``ValueError`` when the dataset's ``metainfo.classes`` is empty or missing (mmseg would
+    map every label to the ignore index and train on nothing)."""
+    classes = dataset.metainfo.get('classes')
+    if not classes:
+        raise ValueError(f'{type(dataset).__name__}: metainfo.classes is empty ({classes!r}); '
+                         f'give the class names (data_root={dataset.data_root!r})')
+
+
+def load_sample(dataset, idx, prepare):
+    """``prepare(idx)`` (a dataset's ``prepare_data`` or ``__getitem__``), naming the sample's files
+    when its pipeline fails with an error that does not (e.g. OpenCV on a truncated image).
+
+    Raises:
+        RuntimeError: a transform failed; the message names the image and label files and the
+            original error, which is chained as the cause.
+    """
+    try:
+        return prepare(idx)
+    except Exception as err:
+        try:
+            info = dataset.get_data_info(idx)
+        except Exception:  # noqa: BLE001 (the index itself is bad: the original error says it)
+            raise err from None
+        img, seg = info.get('img_path'), info.get('seg_map_path')
+        if isinstance(err, _CLEAR_ERRORS) and img is not None and str(img) in str(err):
+            raise
+        label = f' (label {seg})' if seg else ''
+        raise RuntimeError(f'{type(dataset).__name__}: cannot load sample {idx}, image {img}'
+                           f'{label}: {type(err).__name__}: {err}') from err

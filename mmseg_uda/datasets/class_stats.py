@@ -87,6 +87,8 @@ def _count_one(args):
     info, ignore_index = args
     from mmseg.datasets.transforms import LoadAnnotations
 
+    from .transforms.validate import check_label_depth
+    check_label_depth(info['seg_map_path'], f'label {info["seg_map_path"]}')
     # mmseg's own loader, so label_map / reduce_zero_label are applied exactly as in training.
     results = LoadAnnotations()(dict(info, seg_fields=[]))
     return info['seg_map_path'], count_label_pixels(results['gt_seg_map'], ignore_index)

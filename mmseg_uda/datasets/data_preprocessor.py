@@ -1,3 +1,4 @@
+import torch
 from mmseg.models import SegDataPreProcessor
 from mmseg.registry import MODELS
 
@@ -14,12 +15,40 @@ class UDADataPreProcessor(SegDataPreProcessor):
     (the multi-branch layout of mmdet's semi-supervised detectors). A plain batch (validation, test,
     supervised training) is processed exactly as ``SegDataPreProcessor`` does. Accepts the same
     arguments as ``SegDataPreProcessor``.
+
+    Raises ``ValueError`` for a zero in ``std`` (at construction) and for a normalised input with
+    NaN or Inf, naming the images (``img_path``) at fault, before any network sees them.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self._enable_normalize and not bool((self.std != 0).all()):
+            raise ValueError(f'data_preprocessor.std must not hold a zero, got '
+                             f'{self.std.flatten().tolist()}')
 
     def forward(self, data, training=False):
         if not all(branch in data for branch in UDA_BRANCHES):
-            return super().forward(data, training)
+            out = super().forward(data, training)
+            check_finite(out['inputs'], out['data_samples'])
+            return out
         branches = {b: super(UDADataPreProcessor, self).forward(data[b], training)
                     for b in UDA_BRANCHES}
+        for b, out in branches.items():
+            check_finite(out['inputs'], out['data_samples'], b)
         return dict(inputs={b: out['inputs'] for b, out in branches.items()},
                     data_samples={b: out['data_samples'] for b, out in branches.items()})
+
+
+def check_finite(inputs, data_samples, branch=None):
+    """Raise ``ValueError`` naming the images whose normalised input holds NaN or Inf."""
+    if not inputs.is_floating_point():
+        return
+    finite = torch.isfinite(inputs).flatten(1).all(1)
+    if bool(finite.all()):
+        return
+    bad = (~finite).nonzero().flatten().tolist()
+    names = [(data_samples[i].metainfo.get('img_path') if data_samples else None) or f'sample {i}'
+             for i in bad]
+    where = f'{branch} batch' if branch else 'batch'
+    raise ValueError(f'non-finite (NaN/Inf) input in the {where}: {names}; check these images and '
+                     'the transforms before the data preprocessor')

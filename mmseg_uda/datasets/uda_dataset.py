@@ -6,7 +6,7 @@ from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 from torch.utils.data import Dataset
 
-from .checks import check_image_folder, check_labels
+from .checks import check_classes, check_image_folder, check_labels, load_sample
 from .class_stats import (STATS_FILENAME, compute_sample_class_stats, load_sample_class_stats,
                           save_sample_class_stats)
 from .rare_class_sampling import RareClassSampler, stats_by_index
@@ -86,11 +86,11 @@ class UDADataset(Dataset):
         """DAFormer RCS: draw class c and an image holding it, re-crop until the crop holds c."""
         c, idx = self.rcs.sample()
         min_crop_pixels = self.rcs_cfg['min_pixels'] * self.rcs_cfg['min_crop_ratio']
-        sample = self.source[idx]
+        sample = load_sample(self.source, idx, self.source.__getitem__)
         for _ in range(self.rcs_cfg['max_recrops']):
             if (sample['data_samples'].gt_sem_seg.data == c).sum() > min_crop_pixels:
                 break
-            sample = self.source[idx]
+            sample = load_sample(self.source, idx, self.source.__getitem__)
         sample['data_samples'].set_metainfo(dict(rcs_class=c))
         return sample
 
@@ -98,10 +98,10 @@ class UDADataset(Dataset):
         if self.rcs is not None:
             source = self._rare_class_source()
         else:
-            source = self.source[idx % len(self.source)]
-        target = self.target[torch.randint(len(self.target), (1, )).item()]
+            source = load_sample(self.source, idx % len(self.source), self.source.__getitem__)
+        target_idx = torch.randint(len(self.target), (1, )).item()
+        target = load_sample(self.target, target_idx, self.target.__getitem__)
         return dict(source=source, target=target)
-
 
 
 def _build_checked(dataset, require_labels):
@@ -110,5 +110,7 @@ def _build_checked(dataset, require_labels):
         dataset = DATASETS.build(dict(dataset, lazy_init=True))
         check_image_folder(dataset)
         dataset.full_init()
+    if require_labels or dataset.metainfo.get('classes') is not None:
+        check_classes(dataset)  # (an unlabelled target needs no class names)
     check_labels(dataset, require_labels)
     return dataset

@@ -1,7 +1,8 @@
 from .adabn import adapt_bn_statistics
-from .config import add_common_args, load_config
+from .config import add_common_args, check_checkpoint_paths, load_config
 from .ddp import DeviceAgnosticDDP, init_cpu_distributed
-from .hooks import ClassStatisticsInitHook, RandomStateHook, UDADebugVisualizationHook
+from .hooks import (ClassCountCheckHook, ClassStatisticsInitHook, FiniteLossHook, RandomStateHook,
+                    UDADebugVisualizationHook)
 from .optim_wrapper import CPUAmpOptimWrapper, UDAOptimWrapperConstructor
 from .pseudo_labels import (class_confidence_thresholds, confidence_histograms,
                             thresholds_from_histograms, write_pseudo_labels)
@@ -9,7 +10,8 @@ from .pseudo_labels import (class_confidence_thresholds, confidence_histograms,
 __all__ = [
     'adapt_bn_statistics', 'class_confidence_thresholds', 'confidence_histograms',
     'thresholds_from_histograms', 'write_pseudo_labels',
-    'ClassStatisticsInitHook', 'RandomStateHook', 'UDADebugVisualizationHook',
+    'ClassCountCheckHook', 'ClassStatisticsInitHook', 'FiniteLossHook', 'RandomStateHook',
+    'UDADebugVisualizationHook',
     'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'UDAOptimWrapperConstructor',
-    'add_common_args', 'load_config'
+    'add_common_args', 'check_checkpoint_paths', 'load_config'
 ]

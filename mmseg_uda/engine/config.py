@@ -5,6 +5,9 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 
 PLUGIN = 'mmseg_uda'
+# checks every run gets, also where a config replaces custom_hooks (appended, so that indices given
+# with --cfg-options custom_hooks.N... keep pointing at the config's own hooks)
+GUARD_HOOKS = ('FiniteLossHook', 'ClassCountCheckHook')
 
 
 def add_common_args(parser):
@@ -19,7 +22,8 @@ def add_common_args(parser):
 
 
 def load_config(path, args):
-    """Read a config, check the keys the plugin relies on, and apply the common flags.
+    """Read a config, check the keys the plugin relies on, apply the common flags and add the
+    :data:`GUARD_HOOKS` the config lacks.
 
     Raises:
         FileNotFoundError: the config file does not exist.
@@ -38,6 +42,9 @@ def load_config(path, args):
     if cfg.get('default_scope') != 'mmseg':
         raise KeyError(f"config {path}: default_scope must be 'mmseg' "
                        f"(found {cfg.get('default_scope')!r})")
+    hooks = list(cfg.get('custom_hooks') or [])
+    present = {h.get('type') for h in hooks}
+    cfg.custom_hooks = hooks + [dict(type=t) for t in GUARD_HOOKS if t not in present]
     cfg.launcher = args.launcher
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if args.work_dir is not None:
@@ -45,3 +52,24 @@ def load_config(path, args):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def check_checkpoint_paths(cfg, resume):
+    """Before anything is built: with ``resume``, the work dir's ``last_checkpoint`` (when there is
+    one) names an existing file; otherwise the local ``load_from`` file exists.
+
+    Raises:
+        FileNotFoundError: naming the ``last_checkpoint`` file or the ``load_from`` key, and the path.
+    """
+    marker = osp.join(cfg.work_dir, 'last_checkpoint')
+    if resume and osp.isfile(marker):
+        with open(marker) as f:
+            last = f.read().strip()
+        if '://' not in last and not osp.isfile(last):
+            raise FileNotFoundError(f'--resume: {marker} names checkpoint {last!r}, which does '
+                                    'not exist; write the path of an existing checkpoint into it '
+                                    'or delete it to start afresh')
+        return  # the run resumes: load_from is not used
+    load_from = cfg.get('load_from')
+    if load_from and '://' not in str(load_from) and not osp.isfile(osp.expanduser(load_from)):
+        raise FileNotFoundError(f'load_from: checkpoint {load_from} does not exist')

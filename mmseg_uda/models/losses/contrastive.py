@@ -2,6 +2,8 @@
 import torch
 from torch.utils.checkpoint import checkpoint
 
+from ..utils.global_batch import global_mean
+
 # a logit that is -inf for the softmax (exp underflows to exactly 0 against any real logit) but keeps
 # every gradient finite when a whole row is masked
 MASKED_LOGIT = -1e9
@@ -14,9 +16,9 @@ def supervised_info_nce(anchors, anchor_labels, keys, key_labels, tau):
 
         L = (1/|A|) Σ_{v∈A} (1/|P(v)|) Σ_{v⁺∈P(v)} −log( e^{v·v⁺/τ} / (e^{v·v⁺/τ} + Σ_{v⁻∈N(v)} e^{v·v⁻/τ}) ),
 
-    with A the anchors that have at least one positive. Computed stably in float32
-    (−l⁺ + logaddexp(l⁺, logsumexp l⁻)) outside autocast. Embeddings are used as given (normalise
-    them first for cosine similarities).
+    with A the anchors that have at least one positive (over the global batch inside a training
+    iteration: :func:`global_mean`). Computed stably in float32 (−l⁺ + logaddexp(l⁺, logsumexp l⁻))
+    outside autocast. Embeddings are used as given (normalise them first for cosine similarities).
 
     Args:
         anchors (Tensor): (N, D) anchor embeddings (gradients flow through them).
@@ -35,10 +37,9 @@ def supervised_info_nce(anchors, anchor_labels, keys, key_labels, tau):
         pair = torch.logaddexp(logits, neg_lse) - logits  # −log softmax over {v⁺} ∪ N(v)
         n_pos = pos.sum(1)
         has_pos = n_pos > 0
-        if not has_pos.any():
-            return anchors.sum() * 0.0
         per_anchor = (pair * pos).sum(1)[has_pos] / n_pos[has_pos]
-        return per_anchor.mean()
+        # + 0 · Σ anchors: connected to the anchors when none has a positive
+        return global_mean(per_anchor.sum() + anchors.float().sum() * 0.0, has_pos.sum())
 
 
 def negative_logsumexp(anchors, keys, tau, exclude=(), chunk_size=4096):
@@ -73,6 +74,7 @@ def negative_logsumexp(anchors, keys, tau, exclude=(), chunk_size=4096):
         return anchors.new_full((anchors.shape[0], ), MASKED_LOGIT, dtype=torch.float32) \
             + anchors.float().sum(1) * 0
     grad = torch.is_grad_enabled() and (anchors.requires_grad or keys.requires_grad)
+    anchors = anchors.float()  # once: the chunks' gradients accumulate in float32 under AMP
     parts = []
     for start in range(0, keys.shape[0], chunk_size):
         ids = [t for a_id, k_id in exclude for t in (a_id, k_id[start:start + chunk_size])]

@@ -5,6 +5,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from ..utils.class_statistics import ClassStatistics
+from ..utils.global_batch import global_mean
 
 STATS_SPACES = ('raw', 'normalized')
 
@@ -31,7 +32,7 @@ def augmented_logits(q, mean, cov, tau):
     return q @ mean.t() / tau + quad / (2 * tau ** 2), quad
 
 
-def distribution_contrast(q, labels, mean, cov, tau):
+def distribution_contrast(q, labels, mean, cov, tau, reduction='mean'):
     """The upper bound L̄ of the contrast with infinitely many Gaussian positives and negatives,
     averaged over the queries (SDCA Eq. 14, = Eq. 13):
 
@@ -42,12 +43,15 @@ def distribution_contrast(q, labels, mean, cov, tau):
         labels (Tensor): (N,) classes in [0, K).
         mean, cov, tau: see :func:`augmented_logits` (constants).
 
+        reduction (str): ``'mean'`` or ``'sum'`` over the queries.
+
     Returns:
-        Tensor: the scalar mean over the N queries.
+        Tensor: the scalar mean (or sum) over the N queries.
     """
     z, quad = augmented_logits(q, mean, cov, tau)
     penalty = quad.gather(1, labels[:, None]).squeeze(1) / (2 * tau ** 2)
-    return (F.cross_entropy(z, labels, reduction='none') + penalty).mean()
+    per_query = F.cross_entropy(z, labels, reduction='none') + penalty
+    return per_query.mean() if reduction == 'mean' else per_query.sum()
 
 
 @MODELS.register_module()
@@ -117,7 +121,7 @@ class DistributionContrast(nn.Module):
         return mean.to(dtype), cov.to(dtype)
 
     def forward(self, features, labels):
-        """λ · mean over the valid pixels of L̄_i (Eq. 15/16, one domain).
+        """λ · mean over the valid pixels (of the global batch) of L̄_i (Eq. 15/16, one domain).
 
         Args:
             features (Tensor): (N, A) pixel features or logits (normalised here).
@@ -129,10 +133,9 @@ class DistributionContrast(nn.Module):
             ``features``, when no pixel is valid.
         """
         valid = (labels >= 0) & (labels < self.stats.num_classes)
-        if not valid.any():
-            return features.sum() * 0.0
         with torch.autocast(device_type=features.device.type, enabled=False):
             mean, cov = self.class_gaussians()
-            loss = distribution_contrast(self._queries(features[valid]), labels[valid].long(),
-                                         mean, cov, self.tau)
-        return self.loss_weight * loss
+            total = distribution_contrast(self._queries(features[valid]), labels[valid].long(),
+                                          mean, cov, self.tau, reduction='sum')
+        # the mean over the valid pixels of the global batch; + 0·Σ: connected when there are none
+        return self.loss_weight * global_mean(total + features.float().sum() * 0.0, valid.sum())

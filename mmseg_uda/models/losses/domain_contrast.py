@@ -63,7 +63,8 @@ class DomainContrast(nn.Module):
         grid (majority label of a cell if it covers ``label_min_ratio`` of it, spec §9.2) and the
         (B, 1, H, W) weight map average-pooled to it."""
         h, w = emb.shape[2:]
-        rows = emb.permute(0, 2, 3, 1).reshape(-1, emb.shape[1])
+        # float32 rows under AMP: one cast, so the terms' gradients add up in float32
+        rows = emb.float().permute(0, 2, 3, 1).reshape(-1, emb.shape[1])
         out = [rows]
         for lab in labels:
             out.append(labels_on_grid(lab, (h, w), 'ratio', self.label_min_ratio,

@@ -8,6 +8,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import nn
 
+from ..utils.global_batch import (gather_global_with_grad, global_mean, rand_rows,
+                                  select_global, sum_global)
 from ..utils.sampling import labels_on_grid
 
 
@@ -72,16 +74,18 @@ def pixel_prototype_contrast(feats, labels, prototypes, tau=0.1, num_samples=409
     K, M = prototypes.shape[0], labels.shape[1]
     labels = labels.flatten()
     valid = (labels >= 0) & (labels < K)
-    # uniform sampling without replacement and without a host sync: the num_samples largest
-    # random keys, invalid positions keyed below every valid one and masked afterwards
-    keys = torch.rand(labels.shape, device=labels.device).masked_fill(~valid, -1.0)
-    idx = keys.topk(min(num_samples, keys.numel())).indices
+    # uniform sampling without replacement: the num_samples largest random keys, invalid
+    # positions keyed below every valid one and masked afterwards; over the global batch inside
+    # a training iteration (this rank gets the samples that fall on its pixels)
+    keys = rand_rows(labels.numel(), labels.device).masked_fill(~valid, -1.0)
+    idx = select_global(lambda k: k.topk(min(num_samples, k.numel())).indices, keys)
     keep = valid[idx].float()
     with torch.autocast(device_type=feats.device.type, enabled=False):
         v = F.normalize(cols[idx // M, :, idx % M].float(), dim=1)  # (n, D), sampled first
         logits = v @ prototypes.detach().float().t() / tau  # (n, K), Eq. (8)
         ce = F.cross_entropy(logits, labels[idx].long().clamp(0, K - 1), reduction='none')
-        return (ce * keep).sum() / keep.sum().clamp(min=1)  # Eq. (9)
+        # Eq. (9): the mean over the valid samples; + 0·Σ: connected when there are none
+        return global_mean((ce * keep).sum() + feats.float().sum() * 0.0, keep.sum())
 
 
 def diversity_regularizer(feats, prototypes, tau=0.1, sign=1, labels=None, norm=None):
@@ -126,8 +130,11 @@ def diversity_regularizer(feats, prototypes, tau=0.1, sign=1, labels=None, norm=
             _check_prototypes(prototypes, cols.shape[1], fn)
             valid = ((labels >= 0) & (labels < K)).float()[:, None]  # (G, 1, M)
             v = F.normalize(cols.float(), dim=1)  # (G, D, M), unit v_j
-            mean = (v * valid).sum((0, 2)) / valid.sum().clamp(min=1)  # v̄
-            has_valid = valid.sum() > 0
+            # v̄ of the global batch (under DDP the sums of all ranks, with their gradients)
+            total = gather_global_with_grad((v * valid).sum((0, 2))[None]).sum(0)
+            count = sum_global(valid.sum())
+            mean = total / count.clamp(min=1)  # v̄
+            has_valid = count > 0
         if norm is None:
             norm = K * math.log(K)
         if norm == 0:  # K = 1

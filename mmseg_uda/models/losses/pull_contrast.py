@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils.dist import gather_rows
+from ..utils.global_batch import gather_global, row_range, world_size
 from ..utils.prototypes import class_prototypes
 from ..utils.sampling import proportional_counts, sample_with_replacement
 
@@ -56,8 +56,9 @@ class PullContrast(nn.Module):
     L_pull = Σ_c w*_c mean_q ℓ(q) (the paper's pseudo-code, ``'class_mean'``) or
     (1/C) Σ_c w*_c Σ_q ℓ(q) (Eq. 3, ``'eq3'``); with ``'random'`` queries the pixel mean
     Σ_q C w*_{c(q)} ℓ(q) / Σ_q 1. All embeddings are L2-normalised here; only the queries carry
-    gradients (keys are detached). Computed in float32 outside autocast. Under DDP the prototypes
-    and γ are those of the global batch (all ranks); queries, p̂ and negatives are this rank's.
+    gradients (keys are detached). Computed in float32 outside autocast. Under DDP everything is
+    that of the global batch: prototypes, γ, p̂, the query and negative draws (from the gathered
+    labels and teacher keys); each rank evaluates the queries that fall on its pixels.
 
     Args:
         num_classes (int): C.
@@ -110,36 +111,42 @@ class PullContrast(nn.Module):
         with torch.autocast(device_type=queries.device.type, enabled=False):
             q = F.normalize(queries.float(), dim=1)
             protos, present = self.prototypes(src_keys.detach().float(), src_labels)
-            k_src = F.normalize(src_keys.detach().float(), dim=1)
-            k_tgt = None
+            # queries, p̂ and the negatives are drawn over the global batch (one process's draw):
+            # the teacher's keys and every label are gathered, each rank evaluates its queries
+            k_src = gather_global(F.normalize(src_keys.detach().float(), dim=1))
+            src_labels = gather_global(src_labels)
+            k_tgt = unreliable = None
             if tgt_keys is not None:
-                k_tgt = F.normalize(tgt_keys.detach().float(), dim=1)
-                gamma = torch.quantile(gather_rows(tgt_conf.detach().float()),
-                                       self.unreliable_ratio)
+                k_tgt = gather_global(F.normalize(tgt_keys.detach().float(), dim=1))
+                tgt_labels = gather_global(tgt_labels)
+                tgt_conf = gather_global(tgt_conf.detach().float())
+                gamma = torch.quantile(tgt_conf, self.unreliable_ratio)
                 unreliable = tgt_conf <= gamma  # "< γ" can be empty with ties (spec §9.7)
             w = q.new_full((C, ), 1 / C) if class_weights is None else class_weights.float()
-            total = q.sum() * 0.0
-            drawn = self.draw_queries(query_labels)
+            first, _ = row_range(q.shape[0])
+            drawn = self.draw_queries(gather_global(query_labels))  # global query indices
             n_drawn = sum(idx.numel() for idx in drawn.values())
+            total = q.sum() * 0.0
             for c, idx in drawn.items():
                 if not present[c] or idx.numel() == 0:
                     continue
-                qc = q[idx]
+                mine = idx[(idx >= first) & (idx < first + q.shape[0])] - first
+                qc = q[mine]
                 pos = qc @ protos[c]
                 if self.loss == 'mse':
                     per_query = (qc - protos[c]).pow(2).sum(1)
                 else:
-                    neg = self.negatives(c, k_src, src_labels, k_tgt,
-                                         None if k_tgt is None else tgt_labels,
-                                         None if k_tgt is None else unreliable)
+                    neg = self.negatives(c, k_src, src_labels, k_tgt, tgt_labels, unreliable)
                     logits = torch.cat([pos[:, None], qc @ neg.t()], 1) / self.tau
                     per_query = logits.logsumexp(1) - logits[:, 0]
+                # this rank's part of the global sums; × W: DDP averages the ranks' losses
+                part = per_query.sum() * world_size()
                 if self.query_sampling == 'random':
-                    total = total + C * w[c] * per_query.sum() / n_drawn
+                    total = total + C * w[c] * part / n_drawn
                 elif self.reduction == 'eq3':
-                    total = total + w[c] * per_query.sum() / C
+                    total = total + w[c] * part / C
                 else:
-                    total = total + w[c] * per_query.mean()
+                    total = total + w[c] * part / idx.numel()
             return total
 
     def prototypes(self, keys, labels):
@@ -164,7 +171,7 @@ class PullContrast(nn.Module):
             drawn[c] = sample_with_replacement((labels == c).nonzero().squeeze(1), n)
         return drawn
 
-    def negatives(self, c, k_src, src_labels, k_tgt, tgt_labels, unreliable):
+    def negatives(self, c, k_src, src_labels, k_tgt=None, tgt_labels=None, unreliable=None):
         """The m negatives of class c (DENPS or the union), (m, D); fewer when pools are empty."""
         C, m = self.num_classes, self.num_negatives
         src_pool = ((src_labels != c) & (src_labels >= 0) & (src_labels < C)).nonzero().squeeze(1)

@@ -1,6 +1,7 @@
 import torch
 from torch import nn
 
+from ..utils.global_batch import global_mean, rand_images
 from ..utils.memory_bank import BatchMemory
 from .contrastive import negative_logsumexp
 
@@ -82,6 +83,7 @@ class RegionContrast(nn.Module):
         memory = self.memory.get() if self.memory is not None else (
             queries.new_zeros(0, queries.shape[2]), label_t.new_zeros(0))
         losses, kept = [], []
+        halves = rand_images(b, 2 * num_cells).argsort(1)[:, num_cells:].to(e_cut.device)
         for i in range(b):
             keys = torch.cat([targets[i], queries[i].detach() if self.detach_negatives
                               else queries[i]])
@@ -89,7 +91,7 @@ class RegionContrast(nn.Module):
             key_cells = torch.cat([cells, cells])
             keep = torch.ones_like(key_labels, dtype=torch.bool)
             if self.random_half:  # NS(R): one random half of the 2hw candidates per image
-                keep[torch.randperm(keep.numel(), device=keep.device)[keep.numel() // 2:]] = False
+                keep[halves[i]] = False
             if self.drop_ignore_negatives:
                 keep &= key_labels != self.ignore_index
             keys, key_labels, key_cells = keys[keep], key_labels[keep], key_cells[keep]
@@ -109,4 +111,4 @@ class RegionContrast(nn.Module):
             losses.append(nll.sum() / max(int(n), 1))
         if self.memory is not None:
             self.memory.push(torch.cat([k for k, _ in kept]), torch.cat([l for _, l in kept]))
-        return torch.stack(losses).mean()
+        return global_mean(torch.stack(losses).sum(), b)  # mean over the global batch

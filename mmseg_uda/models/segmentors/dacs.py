@@ -6,6 +6,7 @@ from mmengine.dist import is_distributed
 from mmseg.registry import MODELS
 
 from ..losses import DomainContrast
+from ..utils.global_batch import global_mean
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
 from ..utils.sampling import downscale_label_ratio
 from .uda_base import UDABaseSegmentor, pixel_labels
@@ -209,7 +210,8 @@ class DACS(UDABaseSegmentor):
         """DAFormer's thing-class feature distance L_FD = Σ_j M_j ‖F_θ − F_ImNet‖₂ / Σ_j M_j.
 
         M keeps feature positions whose majority class (:func:`downscale_label_ratio`) covers at least
-        ``scale_min_ratio`` of the position and is a thing class. Zero if M is empty.
+        ``scale_min_ratio`` of the position and is a thing class; the mean is over the global
+        batch. Zero if M is empty.
         """
         with torch.no_grad():
             self.imnet.eval()
@@ -221,6 +223,5 @@ class DACS(UDABaseSegmentor):
         mask = torch.isin(major, things)
         mask = mask[..., :feat.shape[-2], :feat.shape[-1]]
         dist_ = torch.norm(feat.float() - feat_imnet.float(), p=2, dim=1)
-        if not mask.any():
-            return dist_.sum() * 0  # keeps the graph; no thing pixel in this batch
-        return self.fd_cfg['lambda_'] * dist_[mask].mean()
+        # mean over the thing pixels of the global batch; 0 (connected) when there are none
+        return self.fd_cfg['lambda_'] * global_mean((dist_ * mask).sum(), mask.sum())

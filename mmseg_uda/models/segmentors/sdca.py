@@ -6,6 +6,7 @@ from torch import nn
 
 from ..losses import DistributionContrast
 from ..utils.augment import PhotometricAug
+from ..utils.global_batch import gather_global, gather_global_with_grad
 from ..utils.sampling import cell_centre_labels
 from .dacs import DACS
 from .uda_base import UDABaseSegmentor, pixel_labels
@@ -170,10 +171,7 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
         if self.lovasz is not None:
             logits_up = resize(src_logits.float(), size=src_label.shape[1:], mode='bilinear',
                                align_corners=self.student.decode_head.align_corners)
-            # mmseg's Lovász of an all-ignore batch is the mean of an empty tensor: NaN
-            losses['src.loss_lovasz'] = self.lovasz(
-                logits_up, src_label, ignore_index=self.ignore_index) \
-                if (src_label != self.ignore_index).any() else logits_up.sum() * 0
+            losses['src.loss_lovasz'] = self.batch_lovasz(logits_up, src_label)
         self.sdca.update(src_feats, src_logits, src_label)
         losses.update(self.sdca.losses(src_feats, src_logits, src_label, 'src'))
         if self.target_losses and self.sdca.active:
@@ -187,6 +185,22 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
                 pseudo_label=F.interpolate(tgt_label[:, None].float(), size=tgt_img.shape[2:],
                                            mode='nearest')[:, 0].long())
         return losses
+
+    def batch_lovasz(self, logits, labels):
+        """mmseg's Lovász-softmax over the labelled pixels of the (global) batch.
+
+        The Lovász extension of the batch Jaccard index does not decompose over images, so under
+        DDP every rank evaluates it on the pixels of all ranks (gathered with their gradients,
+        :func:`gather_global_with_grad`), as one process does on the whole batch.
+        """
+        rows = logits.permute(0, 2, 3, 1).reshape(-1, logits.shape[1])
+        labels = labels.flatten()
+        valid = labels != self.ignore_index
+        rows, labels = gather_global_with_grad(rows[valid]), gather_global(labels[valid])
+        if labels.numel() == 0:  # mmseg's Lovász of no pixel is the mean of nothing: NaN
+            return logits.sum() * 0
+        return self.lovasz(rows.t()[None, ..., None], labels[None, :, None],
+                           ignore_index=self.ignore_index)
 
     @torch.no_grad()
     def target_mask(self, logits):

@@ -1,3 +1,5 @@
+import math
+
 import torch
 from mmseg.models.losses import accuracy
 from mmseg.models.segmentors import BaseSegmentor
@@ -6,6 +8,7 @@ from mmseg.registry import MODELS
 
 from ..utils.ema import EMATeacher
 from ..utils.fda import fda_source_to_target
+from ..utils.global_batch import global_batch, iteration_seed, shared_seed
 
 _OWN_PREFIXES = ('student.', 'teacher.', 'imnet.')
 
@@ -54,21 +57,38 @@ class UDABaseSegmentor(BaseSegmentor):
         self.teacher_bn = teacher_bn
         self.predict_on = predict_on
         self.debug_output = None
+        # the run's seed (rank 0's, set at the first iteration) and the iterations done seed the
+        # draws of the next iteration; buffers, so a resumed run draws what the original would
+        self.register_buffer('draw_seed', torch.full((), -1, dtype=torch.long))
+        self.register_buffer('steps_done', torch.zeros((), dtype=torch.long))
 
     # -- the UDA iteration -------------------------------------------------------------------
     custom_train_step = True  # DeviceAgnosticDDP hands train_step to us (see engine/ddp.py)
 
     def train_step(self, data, optim_wrapper, forward=None):
-        """One UDA iteration: losses (backpropagated one by one), one optimiser step, EMA update."""
+        """One UDA iteration: losses (backpropagated one by one), one optimiser step, EMA update.
+
+        The iteration runs with global-batch semantics (:mod:`..utils.global_batch`): its random
+        draws come from a generator seeded by the run's seed and the iteration count, the same on
+        every rank, drawn for the global batch and sliced, so N processes train exactly as one
+        process on the global batch.
+        """
         forward = forward or self
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
-        log_vars = self.train_iteration(data['inputs'], data['data_samples'], optim_wrapper,
-                                        forward)
+        if self.draw_seed < 0:
+            self.draw_seed.fill_(shared_seed())
+        local = len(data['data_samples']['source']) if isinstance(data['data_samples'], dict) \
+            else len(data['data_samples'])
+        with global_batch(local, iteration_seed(self.draw_seed, self.steps_done)):
+            log_vars = self.train_iteration(data['inputs'], data['data_samples'], optim_wrapper,
+                                            forward)
+        check_finite_losses(log_vars, int(self.steps_done) + 1)  # before the step changes weights
         optim_wrapper.step()
         optim_wrapper.zero_grad()
         if self.teacher is not None:
             self.teacher.update_parameters(self.student)
+        self.steps_done += 1
         return log_vars
 
     def train_iteration(self, inputs, data_samples, optim_wrapper, forward):
@@ -198,7 +218,18 @@ class UDABaseSegmentor(BaseSegmentor):
                 state_dict[f'{prefix}student.{rest}'] = value
                 if self.teacher is not None:
                     state_dict[f'{prefix}teacher.module.{rest}'] = value.clone()
+            for name in ('draw_seed', 'steps_done'):  # a new run
+                state_dict.setdefault(f'{prefix}{name}', getattr(self, name).clone())
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+def check_finite_losses(log_vars, iteration):
+    """Raise, naming the losses, if a logged loss of this iteration is NaN or infinite."""
+    values = {k: float(v) for k, v in log_vars.items() if 'loss' in k}
+    bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+    if bad:
+        raise RuntimeError(f'non-finite loss at iteration {iteration}: {bad}; no optimiser step '
+                           f'was taken (all losses: {values})')
 
 
 def pixel_labels(data_samples):

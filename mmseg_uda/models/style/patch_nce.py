@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import nn
 
+from ..utils.global_batch import randperm_shared
 from .resnet_generator import CUTInitMixin
 
 # logit of a query against its own key in the negatives block, set before dividing by τ (CUT):
@@ -86,7 +87,7 @@ class PatchSampleMLP(CUTInitMixin, BaseModule):
             grid = feat.flatten(2)  # (B, C, HW)
             if patch_ids is None:
                 n = min(num_patches, grid.shape[-1])
-                ids = torch.randperm(grid.shape[-1], device=feat.device)[:n]
+                ids = randperm_shared(grid.shape[-1], device=feat.device)[:n]
             else:
                 ids = torch.as_tensor(patch_ids[layer], dtype=torch.long, device=feat.device)
                 if ids.dim() != 1 or ids.numel() == 0 or ids.min() < 0 \

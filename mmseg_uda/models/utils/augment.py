@@ -1,6 +1,8 @@
 """Per-image photometric augmentation of normalised batches on the device (CLDA App. A, Table 5)."""
 import torch
 
+from .global_batch import kornia_params, rand_images
+
 
 class PhotometricAug:
     """Colour jitter (prob. ``jitter_prob``), random grayscale and one CutOut square per image.
@@ -33,7 +35,8 @@ class PhotometricAug:
         with torch.autocast(device_type=img.device.type, enabled=False):
             mean, std = self.mean.to(img.device), self.std.to(img.device)
             x = ((img.float() * std + mean) / 255.0).clamp(0, 1)
-            x = self.gray(self.jitter(x))
+            x = self.jitter(x, params=kornia_params(self.jitter, x.shape))
+            x = self.gray(x, params=kornia_params(self.gray, x.shape))
             x = (x * 255.0 - mean) / std
             if self.cutout_max > 0:
                 x = x * (1 - cutout_masks(x.shape[0], x.shape[2:], self.cutout_max, x.device))
@@ -43,9 +46,10 @@ class PhotometricAug:
 def cutout_masks(batch_size, size, max_side, device=None):
     """(B, 1, H, W) float masks with one square of side ~ U[0, max_side] at a random place."""
     h, w = size
-    side = torch.randint(0, max_side + 1, (batch_size, 1, 1), device=device)
-    cy = torch.randint(0, h, (batch_size, 1, 1), device=device)
-    cx = torch.randint(0, w, (batch_size, 1, 1), device=device)
+    u = rand_images(batch_size, 3, device=device)[..., None, None]  # (B, 3, 1, 1)
+    side = (u[:, 0] * (max_side + 1)).long().clamp(max=max_side)
+    cy = (u[:, 1] * h).long().clamp(max=h - 1)
+    cx = (u[:, 2] * w).long().clamp(max=w - 1)
     ys = torch.arange(h, device=device).view(1, h, 1)
     xs = torch.arange(w, device=device).view(1, 1, w)
     inside = ((ys - cy + side // 2) >= 0) & ((ys - cy + side // 2) < side) & \

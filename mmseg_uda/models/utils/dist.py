@@ -14,12 +14,7 @@ def gather_rows(x):
     n = torch.tensor([x.shape[0]], device=x.device)
     counts = [torch.zeros_like(n) for _ in range(dist.get_world_size())]
     dist.all_gather(counts, n)
-    counts = [int(c) for c in counts]
-    padded = x.new_zeros((max(counts), *x.shape[1:]))
-    padded[:x.shape[0]] = x
-    parts = [torch.empty_like(padded) for _ in counts]
-    dist.all_gather(parts, padded.contiguous())
-    return torch.cat([p[:c] for p, c in zip(parts, counts)])
+    return _gather_padded(x, [int(c) for c in counts])
 
 
 def sum_over_ranks(x):
@@ -37,7 +32,10 @@ def average_over_ranks_(tensors):
     tensors = list(tensors)
     if not is_distributed() or not tensors:
         return
-    flat = torch.cat([t.reshape(-1).float() for t in tensors])
+    dtype = torch.float32
+    for t in tensors:  # float64 state stays float64
+        dtype = torch.promote_types(dtype, t.dtype)
+    flat = torch.cat([t.reshape(-1).to(dtype) for t in tensors])
     dist.all_reduce(flat)
     flat /= dist.get_world_size()
     for t, part in zip(tensors, flat.split([t.numel() for t in tensors])):
@@ -57,3 +55,40 @@ def average_gradients_(module):
         if p.grad is None:
             p.grad = torch.zeros_like(p)
     average_over_ranks_(p.grad for p in params)
+
+
+class _GatherRowsWithGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.rank, ctx.world = dist.get_rank(), dist.get_world_size()
+        n = torch.tensor([x.shape[0]], device=x.device)
+        counts = [torch.zeros_like(n) for _ in range(ctx.world)]
+        dist.all_gather(counts, n)
+        ctx.counts = [int(c) for c in counts]
+        return _gather_padded(x, ctx.counts)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad)  # every rank's loss reads every row: sum their gradients
+        start = sum(ctx.counts[:ctx.rank])
+        return grad[start:start + ctx.counts[ctx.rank]]
+
+
+def _gather_padded(x, counts):
+    padded = x.new_zeros((max(counts), *x.shape[1:]))
+    padded[:x.shape[0]] = x
+    parts = [torch.empty_like(padded) for _ in counts]
+    dist.all_gather(parts, padded.contiguous())
+    return torch.cat([p[:c] for p, c in zip(parts, counts)])
+
+
+def gather_rows_with_grad(x):
+    """:func:`gather_rows` through which gradients flow back to each rank's rows: for a loss that
+    every rank computes identically over the global batch (not decomposable per image, e.g. the
+    batch Lovász hinge). Each rank's rows get the sum of the W ranks' gradients, W times the
+    loss's own; DDP's average over the W ranks then gives exactly the single-process gradient.
+    Single process: ``x``."""
+    if not is_distributed():
+        return x
+    return _GatherRowsWithGrad.apply(x)

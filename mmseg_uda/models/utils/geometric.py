@@ -4,6 +4,8 @@ import math
 import torch
 from kornia.geometry.transform import warp_affine
 
+from .global_batch import rand_images
+
 
 def random_affine(batch_size, in_size, out_size, scale=(1.0, 1.0), max_rotation=0.0, flip_prob=0.0,
                   device=None, generator=None):
@@ -20,10 +22,11 @@ def random_affine(batch_size, in_size, out_size, scale=(1.0, 1.0), max_rotation=
         max_rotation (float): θ range in degrees (CLDA: 45).
         flip_prob (float): probability of a horizontal flip (CLDA: 0.5).
     """
+    draws = iter((torch.rand((5, batch_size), generator=generator, device=generator.device)
+                  if generator is not None else rand_images(batch_size, 5).t()).unbind(0))
+
     def uniform(low, high):
-        u = torch.rand(batch_size, generator=generator, device=generator.device
-                       if generator is not None else None)
-        return (low + (high - low) * u).to(device)
+        return (low + (high - low) * next(draws)).to(device)
 
     (h, w), (oh, ow) = in_size, out_size
     s = uniform(*scale)

@@ -3,6 +3,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .dist import sum_over_ranks
+from .global_batch import gather_global
 from .prototypes import weighted_class_sums
 
 
@@ -59,7 +60,8 @@ class LabelExpansion(nn.Module):
         self.totals += sum_over_ranks(totals)
         present = self.totals > 0
         protos = F.normalize(self.sums, dim=1)
-        dist = 1 - g @ protos.t()  # (N, C)
+        with torch.autocast(device_type=g.device.type, enabled=False):  # float32 cosines under AMP
+            dist = 1 - g @ protos.t()  # (N, C)
         dist[:, ~present] = float('inf')
         radius = self.class_radius(dist, cls, present)
         nearest_d, nearest = dist.min(1)
@@ -86,7 +88,9 @@ class LabelExpansion(nn.Module):
         if self.max_distance is not None:
             return torch.full_like(present, self.max_distance, dtype=dist.dtype)
         radius = torch.full_like(present, -1.0, dtype=dist.dtype)  # no confident pixel: no expansion
+        # the quantile over the confident pixels of the global batch
+        own = gather_global(dist.gather(1, cls.clamp(min=0)[:, None]).squeeze(1))
+        cls = gather_global(cls)
         for c in cls[cls >= 0].unique().tolist():  # at most C classes
-            d = dist[cls == c, c]
-            radius[c] = torch.quantile(d, self.radius_quantile)
+            radius[c] = torch.quantile(own[cls == c], self.radius_quantile)
         return radius

@@ -5,6 +5,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .global_batch import any_global, kornia_params, rand_images, rand_shared
+
 
 def classmix_masks(labels, num_classes, scope='image', ignore_index=255):
     """ClassMix masks: per image, half of the classes present in its source label are pasted.
@@ -28,9 +30,9 @@ def classmix_masks(labels, num_classes, scope='image', ignore_index=255):
     # ignore gets slot num_classes
     slots = torch.where(labels == ignore_index, torch.full_like(labels, num_classes), labels)
     present = F.one_hot(slots.flatten(1), num_classes + 1).amax(1).bool()  # (B, K)
-    if scope == 'batch':
-        present = present.any(0, keepdim=True).expand(b, -1)
-    keys = torch.rand(present.shape, device=labels.device).masked_fill(~present, 2.0)
+    if scope == 'batch':  # the classes of the global batch under DDP
+        present = any_global(present.any(0, keepdim=True)).expand(b, -1)
+    keys = rand_images(b, num_classes + 1, device=labels.device).masked_fill(~present, 2.0)
     rank = keys.argsort(1).argsort(1)  # rank of each class among the image's keys
     n_chosen = (present.sum(1, keepdim=True) + 1) // 2
     chosen = (rank < n_chosen) & present  # (B, K)
@@ -57,11 +59,12 @@ def cutmix_squares(batch, grid, area=0.5, device=None, generator=None):
     lo, hi = (area, area) if isinstance(area, (int, float)) else area
     if not 0 < lo <= hi <= 1:
         raise ValueError(f'cutmix area must be in (0, 1], got {area}')
-    share = torch.empty(batch).uniform_(lo, hi, generator=generator) if hi > lo \
-        else torch.full((batch, ), float(lo))
+    u = torch.rand((batch, 3), generator=generator) if generator is not None \
+        else rand_images(batch, 3)
+    share = lo + (hi - lo) * u[:, 0]
     side = (share * h * w).sqrt().round().long().clamp(1, min(h, w))
-    top = (torch.rand(batch, generator=generator) * (h - side + 1)).long()
-    left = (torch.rand(batch, generator=generator) * (w - side + 1)).long()
+    top = (u[:, 1] * (h - side + 1)).long()
+    left = (u[:, 2] * (w - side + 1)).long()
     rows, cols = torch.arange(h)[None, :, None], torch.arange(w)[None, None, :]
     top, left, side = top[:, None, None], left[:, None, None], side[:, None, None]
     inside = (rows >= top) & (rows < top + side) & (cols >= left) & (cols < left + side)
@@ -123,11 +126,14 @@ class StrongPhotometricAug:
         with torch.autocast(device_type=device_type, enabled=False):
             img = img.float()
             mean, std = self.mean.to(img.device), self.std.to(img.device)
-            if self.jitter is not None and torch.rand(()) > self.color_jitter_prob:
-                img = self.jitter((img * std + mean) / 255.0) * 255.0
+            u = rand_shared(3)  # once per (global) batch: jitter?, blur?, σ
+            if self.jitter is not None and u[0] > self.color_jitter_prob:
+                img = self.jitter((img * std + mean) / 255.0,
+                                  params=kornia_params(self.jitter, img.shape)) * 255.0
                 img = (img - mean) / std
-            if self.blur and torch.rand(()) > 0.5:
-                sigma = torch.empty(()).uniform_(*self.blur_sigma).item()
+            if self.blur and u[1] > 0.5:
+                lo, hi = self.blur_sigma
+                sigma = (lo + (hi - lo) * u[2]).item()
                 kernel = (blur_kernel_size(img.shape[2]), blur_kernel_size(img.shape[3]))
                 img = gaussian_blur2d(img, kernel, (sigma, sigma))
         return img.to(dtype)

@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .dist import average_over_ranks_, gather_rows, sum_over_ranks
+from .global_batch import gather_global, rand_rows
 from .sampling import top_n_per_class
 
 
@@ -60,7 +61,8 @@ def class_adaptive_thresholds(conf, pred, num_classes, tau0=0.9, top=0.1):
     Returns:
         Tensor: (C,) thresholds.
     """
-    conf, pred = conf.flatten().float(), pred.flatten()
+    # the quantiles of the global batch (every rank's pixels) inside a training iteration
+    conf, pred = gather_global(conf.flatten().float()), gather_global(pred.flatten())
     taus = conf.new_full((num_classes, ), tau0)
     for c in pred.unique().tolist():  # at most C classes
         if 0 <= c < num_classes:
@@ -139,7 +141,7 @@ class MomentumPrototypes(nn.Module):
         self._check_top_n(top_n)
         rows, labels, weights = self._flatten(feats, labels, weights)
         K = self.num_classes
-        keys = torch.rand(labels.shape, device=labels.device)  # random tie-break, spec §9.18
+        keys = rand_rows(labels.numel(), labels.device)  # random tie-break, spec §9.18
         pick = top_n_per_class(labels, weights, keys, top_n, K)
         # one gather of the candidates: [v | label | weight | key], labels exact in float32
         cand = torch.cat([rows(pick), labels[pick, None].float(), weights[pick, None],

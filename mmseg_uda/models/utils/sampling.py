@@ -2,6 +2,8 @@
 import torch
 import torch.nn.functional as F
 
+from .global_batch import current, rand_shared, select_global
+
 
 def downscale_label_ratio(labels, scale, min_ratio, num_classes, ignore_index=255):
     """Majority class of each ``scale``×``scale`` cell, or ignore when it covers < ``min_ratio``.
@@ -38,7 +40,9 @@ def sample_per_class(labels, k, num_classes, generator=None):
     """Indices of at most ``k`` pixels per class, drawn uniformly without replacement.
 
     Classes with fewer than ``k`` pixels give all of theirs; labels outside [0, C) are never
-    drawn: :func:`top_n_per_class` of one random key per pixel.
+    drawn: :func:`top_n_per_class` of one random key per pixel. Inside a training iteration
+    (no ``generator``) the draw is over the global batch (:func:`select_global`): this rank gets
+    its share of the ``k`` per class.
 
     Args:
         labels (Tensor): labels of any shape (flattened).
@@ -50,6 +54,11 @@ def sample_per_class(labels, k, num_classes, generator=None):
         Tensor: (N,) indices into ``labels.flatten()``, grouped by class.
     """
     flat = labels.flatten()
+    if generator is None and current() is not None:
+        def pick(y):
+            keys = rand_shared(y.numel(), device=y.device)
+            return top_n_per_class(y, keys, torch.zeros_like(keys), k, num_classes)
+        return select_global(pick, flat)
     device = flat.device if generator is None else generator.device
     keys = torch.rand(flat.numel(), generator=generator, device=device).to(flat.device)
     return top_n_per_class(flat, keys, torch.zeros_like(keys), k, num_classes)
@@ -118,4 +127,7 @@ def sample_with_replacement(pool, n):
     """``n`` entries of the 1-D tensor ``pool`` drawn uniformly with replacement (none if empty)."""
     if pool.numel() == 0 or n == 0:
         return pool[:0]
+    if current() is not None:  # the same draw on every rank (pools of the global batch)
+        u = rand_shared(int(n), device=pool.device)
+        return pool[(u * pool.numel()).long().clamp(max=pool.numel() - 1)]
     return pool[torch.randint(pool.numel(), (int(n), ), device=pool.device)]
