@@ -4,11 +4,12 @@ global batch is split over ranks.
 Inside :func:`global_batch` (entered by ``UDABaseSegmentor.train_step`` for every iteration) each
 rank knows its slice ``[offset, offset + local)`` of the global batch and holds a generator seeded
 identically on every rank. Every random choice of a UDA iteration is drawn for the *global* batch
-from that generator and sliced (:func:`rand_images`, :func:`kornia_params`,
-:func:`select_global`), and every mean over pixels or anchors is divided by the global count
-(:func:`global_mean`). Then N processes with B images each compute exactly what one process
+from that generator (or, on the device that uses it, from one seeded by it) and sliced
+(:func:`rand_images`, :func:`kornia_params`, :func:`select_global`), and every mean over pixels or
+anchors is divided by the global count (:func:`global_mean`). Then N processes with B images each compute exactly what one process
 computes on the N·B images: DDP's gradient average of the per-rank losses is the gradient of the
 single-process loss, and every state update (memories, prototypes, statistics) sees the same rows.
+Not covered: BatchNorm statistics (per device by definition; SyncBN on GPUs) and dropout masks.
 
 Outside the context (unit tests, single calls) every helper falls back to this process's default
 generator and local counts, i.e. the behaviour of a single process.
@@ -85,6 +86,14 @@ def shared_seed():
 
 
 # -- random draws ------------------------------------------------------------------------------
+def _shared_generator(device):
+    """A generator on ``device`` seeded from the shared one (the same on every rank): draws are
+    made where they are used, e.g. millions of pixel keys on the GPU, not on the host."""
+    device = torch.device('cpu' if device is None else device)
+    seed = int(torch.randint(2 ** 62, (1, ), generator=current().generator))
+    return torch.Generator(device=device).manual_seed(seed), device
+
+
 def rand_images(local, *shape, device=None):
     """U(0, 1) draws (local, *shape), one row per image: this rank's rows of a draw for the global
     batch (same values as one process drawing for all images). Outside an iteration: torch.rand."""
@@ -92,15 +101,16 @@ def rand_images(local, *shape, device=None):
     if batch is None:
         return torch.rand((local, *shape), device=device)
     _check_local(batch, local)
-    return torch.rand((batch.total, *shape), generator=batch.generator)[batch.rows].to(device)
+    g, device = _shared_generator(device)
+    return torch.rand((batch.total, *shape), generator=g, device=device)[batch.rows]
 
 
 def rand_shared(*shape, device=None):
     """U(0, 1) draws that are the same on every rank (e.g. one decision for the whole batch)."""
-    batch = current()
-    if batch is None:
+    if current() is None:
         return torch.rand(shape, device=device)
-    return torch.rand(shape, generator=batch.generator).to(device)
+    g, device = _shared_generator(device)
+    return torch.rand(shape, generator=g, device=device)
 
 
 def rand_rows(n, device=None):
@@ -114,10 +124,10 @@ def rand_rows(n, device=None):
 
 def randperm_shared(n, device=None):
     """A random permutation of range(n), the same on every rank."""
-    batch = current()
-    if batch is None:
+    if current() is None:
         return torch.randperm(n, device=device)
-    return torch.randperm(n, generator=batch.generator).to(device)
+    g, device = _shared_generator(device)
+    return torch.randperm(n, generator=g, device=device)
 
 
 @contextmanager
