@@ -225,7 +225,8 @@ class UDABaseSegmentor(BaseSegmentor):
 
 def check_finite_losses(log_vars, iteration):
     """Raise, naming the losses, if a logged loss of this iteration is NaN or infinite."""
-    values = {k: float(v) for k, v in log_vars.items() if 'loss' in k}
+    values = {k: float(v.detach()) if torch.is_tensor(v) else float(v)
+              for k, v in log_vars.items() if 'loss' in k}
     bad = {k: v for k, v in values.items() if not math.isfinite(v)}
     if bad:
         raise RuntimeError(f'non-finite loss at iteration {iteration}: {bad}; no optimiser step '
