@@ -19,14 +19,19 @@ class FiniteLossHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         if not outputs:
             return
-        values = {k: _as_float(v) for k, v in outputs.items() if 'loss' in k}
-        bad = {k: v for k, v in values.items() if v is not None and not math.isfinite(v)}
+        values, bad = non_finite_losses(outputs)
         if not bad:
             return
         last = runner.message_hub.get_info('last_ckpt')
         raise RuntimeError(
             f'non-finite loss at iteration {runner.iter + 1}: {bad} (all losses: {values}); '
             f'training stopped without saving this iteration; last checkpoint: {last}')
+
+
+def non_finite_losses(log_vars):
+    """The logged losses (keys with ``loss``) as floats, and those of them that are NaN or Inf."""
+    values = {k: _as_float(v) for k, v in log_vars.items() if 'loss' in k}
+    return values, {k: v for k, v in values.items() if v is not None and not math.isfinite(v)}
 
 
 def _as_float(value):

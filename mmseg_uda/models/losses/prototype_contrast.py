@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import nn
 
-from ..utils.global_batch import (gather_global_with_grad, global_mean, rand_rows,
+from ..utils.global_batch import (gather_global_with_grad, global_mean, rand_shared,
                                   select_global, sum_global)
 from ..utils.sampling import labels_on_grid
 
@@ -77,8 +77,11 @@ def pixel_prototype_contrast(feats, labels, prototypes, tau=0.1, num_samples=409
     # uniform sampling without replacement: the num_samples largest random keys, invalid
     # positions keyed below every valid one and masked afterwards; over the global batch inside
     # a training iteration (this rank gets the samples that fall on its pixels)
-    keys = rand_rows(labels.numel(), labels.device).masked_fill(~valid, -1.0)
-    idx = select_global(lambda k: k.topk(min(num_samples, k.numel())).indices, keys)
+    def largest_keys(valid_rows):
+        keys = rand_shared(valid_rows.numel(), device=labels.device).masked_fill(
+            valid_rows == 0, -1.0)
+        return keys.topk(min(num_samples, keys.numel())).indices
+    idx = select_global(largest_keys, valid.to(torch.uint8))
     keep = valid[idx].float()
     with torch.autocast(device_type=feats.device.type, enabled=False):
         v = F.normalize(cols[idx // M, :, idx % M].float(), dim=1)  # (n, D), sampled first

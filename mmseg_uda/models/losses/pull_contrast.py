@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils.global_batch import gather_global, row_range, world_size
+from ..utils.global_batch import gather_global, local_rows, row_range, world_size
 from ..utils.prototypes import class_prototypes
 from ..utils.sampling import proportional_counts, sample_with_replacement
 
@@ -130,8 +130,7 @@ class PullContrast(nn.Module):
             for c, idx in drawn.items():
                 if not present[c] or idx.numel() == 0:
                     continue
-                mine = idx[(idx >= first) & (idx < first + q.shape[0])] - first
-                qc = q[mine]
+                qc = q[local_rows(idx, first, q.shape[0])]
                 pos = qc @ protos[c]
                 if self.loss == 'mse':
                     per_query = (qc - protos[c]).pow(2).sum(1)

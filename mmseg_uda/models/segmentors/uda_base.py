@@ -1,11 +1,10 @@
-import math
-
 import torch
 from mmseg.models.losses import accuracy
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
+from ...engine.hooks.finite_loss_hook import non_finite_losses
 from ..utils.ema import EMATeacher
 from ..utils.fda import fda_source_to_target
 from ..utils.global_batch import global_batch, iteration_seed, shared_seed
@@ -225,9 +224,7 @@ class UDABaseSegmentor(BaseSegmentor):
 
 def check_finite_losses(log_vars, iteration):
     """Raise, naming the losses, if a logged loss of this iteration is NaN or infinite."""
-    values = {k: float(v.detach()) if torch.is_tensor(v) else float(v)
-              for k, v in log_vars.items() if 'loss' in k}
-    bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+    values, bad = non_finite_losses(log_vars)
     if bad:
         raise RuntimeError(f'non-finite loss at iteration {iteration}: {bad}; no optimiser step '
                            f'was taken (all losses: {values})')

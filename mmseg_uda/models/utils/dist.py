@@ -11,10 +11,15 @@ def gather_rows(x):
     """
     if not is_distributed():
         return x
-    n = torch.tensor([x.shape[0]], device=x.device)
-    counts = [torch.zeros_like(n) for _ in range(dist.get_world_size())]
-    dist.all_gather(counts, n)
-    return _gather_padded(x, [int(c) for c in counts])
+    return _gather_padded(x, rank_sizes(x.shape[0], x.device))
+
+
+def rank_sizes(n, device):
+    """The counts ``n`` of every rank, in rank order (one all-gather of a number on ``device``)."""
+    t = torch.tensor([n], dtype=torch.long, device=device)
+    parts = [torch.zeros_like(t) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, t)
+    return [int(p) for p in parts]
 
 
 def sum_over_ranks(x):
@@ -60,11 +65,7 @@ def average_gradients_(module):
 class _GatherRowsWithGrad(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        ctx.rank, ctx.world = dist.get_rank(), dist.get_world_size()
-        n = torch.tensor([x.shape[0]], device=x.device)
-        counts = [torch.zeros_like(n) for _ in range(ctx.world)]
-        dist.all_gather(counts, n)
-        ctx.counts = [int(c) for c in counts]
+        ctx.rank, ctx.counts = dist.get_rank(), rank_sizes(x.shape[0], x.device)
         return _gather_padded(x, ctx.counts)
 
     @staticmethod

@@ -21,6 +21,8 @@ import torch
 import torch.distributed as dist
 from mmengine.dist import is_distributed
 
+from .dist import gather_rows, gather_rows_with_grad, rank_sizes
+
 _STATE = threading.local()
 _MIX = 0x9E3779B97F4A7C15  # odd 64-bit constant (golden ratio): decorrelates seeds of nearby steps
 
@@ -60,12 +62,7 @@ def iteration_seed(base, step):
 def global_batch(local_size, seed):
     """Run one iteration with this rank's ``local_size`` images as its slice of the global batch
     (ranks in order; local sizes may differ) and a shared generator seeded with ``seed``."""
-    sizes = [int(local_size)]
-    if is_distributed():
-        t = torch.tensor([local_size], dtype=torch.long, device=_comm_device())
-        parts = [torch.zeros_like(t) for _ in range(dist.get_world_size())]
-        dist.all_gather(parts, t)
-        sizes = [int(p) for p in parts]
+    sizes = rank_sizes(local_size, _comm_device()) if is_distributed() else [int(local_size)]
     rank = dist.get_rank() if is_distributed() else 0
     previous = current()
     _STATE.batch = _Batch(int(local_size), sum(sizes[:rank]), sum(sizes),
@@ -209,10 +206,7 @@ def any_global(mask):
 def gather_global(x):
     """Rows of ``x`` from every rank in rank order (not differentiable), inside a distributed
     iteration; else ``x``."""
-    if current() is None:
-        return x
-    from .dist import gather_rows
-    return gather_rows(x)
+    return x if current() is None else gather_rows(x)
 
 
 def row_range(n):
@@ -220,18 +214,14 @@ def row_range(n):
     and their total. Outside a distributed iteration: (0, n)."""
     if current() is None or not is_distributed():
         return 0, n
-    from .dist import gather_rows
-    sizes = gather_rows(torch.tensor([n], device=_comm_device()))
-    return int(sizes[:dist.get_rank()].sum()), int(sizes.sum())
+    sizes = rank_sizes(n, _comm_device())
+    return sum(sizes[:dist.get_rank()]), sum(sizes)
 
 
 def gather_global_with_grad(x):
     """:func:`gather_global` through which gradients flow back (:func:`gather_rows_with_grad`), for
     a term every rank evaluates on the whole global batch (e.g. the batch Lovász hinge)."""
-    if current() is None:
-        return x
-    from .dist import gather_rows_with_grad
-    return gather_rows_with_grad(x)
+    return x if current() is None else gather_rows_with_grad(x)
 
 
 def select_global(select, *local):
@@ -247,9 +237,12 @@ def select_global(select, *local):
         return select(*local)
     if not is_distributed():
         return select(*local).sort().values
-    from .dist import gather_rows
     n = local[0].shape[0]
-    offset, _ = row_range(n)
-    picks = select(*(gather_rows(t) for t in local)).sort().values
-    mine = (picks >= offset) & (picks < offset + n)
-    return picks[mine] - offset
+    first, _ = row_range(n)
+    return local_rows(select(*(gather_rows(t) for t in local)).sort().values, first, n)
+
+
+def local_rows(rows, first, n):
+    """The indices ``rows`` into the rows of all ranks that fall on this rank's ``n`` rows
+    (starting at ``first``, :func:`row_range`), as indices into its rows."""
+    return rows[(rows >= first) & (rows < first + n)] - first
