@@ -17,9 +17,9 @@ def build_clda(**kwargs):
     return model
 
 
-def blocky_batch(seed):
+def blocky_batch(seed, b=2):
     """Source labels in 8x8 blocks, so feature cells (stride 8) are pure."""
-    batch = paired_batch(seed=seed)
+    batch = paired_batch(b=b, seed=seed)
     g = torch.Generator().manual_seed(seed)
     for ds in batch['source']['data_samples']:
         label = torch.randint(0, NUM_CLASSES, (1, 1, 4, 4), generator=g).float()

@@ -35,8 +35,31 @@ model = dict(segmentor=dict(
                      loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))))
 """,
 }
+# per demo: --cfg-options that open every gate within 3 iterations ({root}: the toy data), and
+# the losses each run must log from then on (the AMP runs of test_amp.py use the same)
+ACTIVE = {
+    'dacs': ([], {'src.decode.loss_ce', 'mix.decode.loss_ce', 'mix.pseudo_weight'}),
+    'clda': (['model.ema.interval=2', 'model.pseudo_scales=(0.5,1.0)'],
+             {'clda.src.decode.loss_ce', 'clda.tgt.decode.loss_ce', 'clda.loss_in_src',
+              'clda.loss_in_tgt', 'clda.loss_cross'}),
+    'rccr': (['model.region_contrast.confidence=0.0'],
+             {'src.decode.loss_ce', 'mix.decode.loss_ce', 'cut.loss_rwc', 'cut.rwc'}),
+    'sdca': (['custom_hooks.2.dataloader.dataset.data_root={root}', 'model.target_threshold=0.5'],
+             {'sdca.src.decode.loss_ce', 'sdca.src.loss_lovasz', 'sdca.loss_feat_src',
+              'sdca.loss_out_src', 'sdca.loss_feat_tgt', 'sdca.loss_out_tgt'}),
+    't2sda': ([], {'src.decode.loss_ce', 'mix.decode.loss_ce', 'pull.loss_pull', 'pull.pull'}),
+    'confeti': (['model.prototypes.cam_start_iter=1', 'model.pcl.start_iter=2',
+                 'model.cam_loss.mixed_start_iter=1', 'model.pcl.num_samples=256'],
+                {'src.decode.loss_ce', 'src.loss_cam', 'src.loss_pcl', 'src.loss_reg',
+                 'cut.loss_d', 'cut.loss_g_gan', 'cut.loss_nce', 'cut.loss_nce_idt', 'cut.loss_sc',
+                 'mix.decode.loss_ce', 'mix.loss_cam', 'mix.loss_pcl', 'tgt.loss_pcl'}),
+}
+LOSS_KEY = re.compile(r'loss|(?:src|mix|clda|cut|sdca|pull|tgt)\.[\w.]+')
 
 
+def demo_options(method, root):
+    """The gate-opening options of ``method`` (:data:`ACTIVE`) for the toy data at ``root``."""
+    return [o.format(root=root) for o in ACTIVE[method][0]]
 
 
 def options(root, iters):
@@ -49,8 +72,10 @@ def options(root, iters):
 
 
 def losses_at(out, it, total):
-    line = [x for x in out.splitlines() if f'Iter(train) [{it}/{total}]' in x][-1]
-    return dict(re.findall(r'((?:src|mix|clda|cut|sdca|pull|tgt)\.[\w.]+): (-?[\d.]+)', line))
+    """{key: value as logged} of the losses of train iteration ``it`` of ``total``."""
+    tag = f'Iter(train) [{it:>{len(str(total))}}/{total}]'  # mmengine pads the count
+    line = [x for x in out.splitlines() if tag in x][-1]
+    return {k: v for k, v in re.findall(r'([\w.]+): (\S+)', line) if LOSS_KEY.fullmatch(k)}
 
 
 @pytest.mark.parametrize('model', sorted(MODELS))
@@ -59,7 +84,7 @@ def test_dacs_train_val_resume_is_exact(toy_root, tmp_path, model):
     config = tmp_path / f'dacs_{model}.py'
     config.write_text(f"_base_ = ['{DACS_DEMO}']\n" + MODELS[model])
     out, _, reference = resume_is_exact(str(config), toy_root, tmp_path)
-    assert {'src.decode.loss_ce', 'mix.decode.loss_ce', 'mix.pseudo_weight'} <= active(reference)
+    assert ACTIVE['dacs'][1] <= active(reference)
     # debug grid written by the visualisation hook at iterations 2, 4 and 6
     assert len(list(Path(tmp_path / 'straight').rglob('uda_debug_*.png'))) == 3
 
@@ -92,39 +117,35 @@ def active(reference):
 def test_clda_train_val_resume_is_exact(toy_root, tmp_path):
     """3 iterations + resume + 3: the memories, the expansion window, the teacher (refreshed at the
     2nd iteration) and the random state come back from the checkpoint."""
-    _, _, reference = resume_is_exact(CLDA_DEMO, toy_root, tmp_path, [
-        'model.ema.interval=2', 'model.pseudo_scales=(0.5,1.0)'])
-    assert {'clda.src.decode.loss_ce', 'clda.tgt.decode.loss_ce', 'clda.loss_in_src',
-            'clda.loss_in_tgt', 'clda.loss_cross'} <= active(reference)
+    _, _, reference = resume_is_exact(CLDA_DEMO, toy_root, tmp_path,
+                                      demo_options('clda', toy_root))
+    assert ACTIVE['clda'][1] <= active(reference)
 
 
 def test_rccr_train_val_resume_is_exact(toy_root, tmp_path):
     """3 iterations + resume + 3: the memory of the last 3 batches, the EMA projector, μ(t) (from
     the iteration count) and the random state (CutMix squares, NS(R) halves) come back."""
     _, _, reference = resume_is_exact(RCCR_DEMO, toy_root, tmp_path,
-                                      ['model.region_contrast.confidence=0.0'])
-    assert {'src.decode.loss_ce', 'mix.decode.loss_ce', 'cut.loss_rwc', 'cut.rwc'} \
-        <= active(reference)
+                                      demo_options('rccr', toy_root))
+    assert ACTIVE['rccr'][1] <= active(reference)
     assert all(float(losses['cut.rwc']) > 0 for losses in reference.values())
 
 
 def test_sdca_train_val_resume_is_exact(toy_root, tmp_path):
     """3 iterations + resume + 3: the class statistics (initialised by the hook's pass over the
     source before the first iteration, not again on resume) and the random state come back."""
-    out, resumed, reference = resume_is_exact(SDCA_DEMO, toy_root, tmp_path, [
-        f'custom_hooks.2.dataloader.dataset.data_root={toy_root}', 'model.target_threshold=0.5'])
+    out, resumed, reference = resume_is_exact(SDCA_DEMO, toy_root, tmp_path,
+                                              demo_options('sdca', toy_root))
     assert 'class statistics from 2 source batches' in out  # 8 images, batch 4
     assert 'class statistics loaded, no pass' in resumed
-    assert {'sdca.src.decode.loss_ce', 'sdca.src.loss_lovasz', 'sdca.loss_feat_src',
-            'sdca.loss_out_src', 'sdca.loss_feat_tgt', 'sdca.loss_out_tgt'} <= active(reference)
+    assert ACTIVE['sdca'][1] <= active(reference)
 
 
 def test_t2sda_train_val_resume_is_exact(toy_root, tmp_path):
     """3 iterations + resume + 3: the EMA teacher with its projector and the random state (FDA
     pairs, queries and negatives drawn with replacement, ClassMix) come back."""
     _, _, reference = resume_is_exact(T2SDA_DEMO, toy_root, tmp_path)
-    assert {'src.decode.loss_ce', 'mix.decode.loss_ce', 'pull.loss_pull', 'pull.pull'} \
-        <= active(reference)
+    assert ACTIVE['t2sda'][1] <= active(reference)
     assert all(float(losses['pull.pull']) > 0 for losses in reference.values())
 
 
@@ -147,10 +168,6 @@ def test_confeti_train_val_resume_is_exact(toy_root, tmp_path):
     """6 iterations vs 3 + resume + 3 through tools/train.py: the four optimisers (segmenter and
     CUT's 𝒢, ℰ, H_l), the CUT networks, φ, the prototypes and the gates (iteration count) come back;
     the gates are lowered so that every loss is active at iterations 4 to 6."""
-    _, _, reference = resume_is_exact(CONFETI_DEMO, toy_root, tmp_path, [
-        'model.prototypes.cam_start_iter=1', 'model.pcl.start_iter=2',
-        'model.cam_loss.mixed_start_iter=1', 'model.pcl.num_samples=256'])
-    assert {'src.decode.loss_ce', 'src.loss_cam', 'src.loss_pcl', 'src.loss_reg', 'cut.loss_d',
-            'cut.loss_g_gan', 'cut.loss_nce', 'cut.loss_nce_idt', 'cut.loss_sc',
-            'mix.decode.loss_ce', 'mix.loss_cam', 'mix.loss_pcl', 'tgt.loss_pcl'} \
-        <= active(reference)
+    _, _, reference = resume_is_exact(CONFETI_DEMO, toy_root, tmp_path,
+                                      demo_options('confeti', toy_root))
+    assert ACTIVE['confeti'][1] <= active(reference)

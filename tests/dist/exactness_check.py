@@ -16,7 +16,6 @@ from datetime import timedelta
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -25,7 +24,7 @@ from mmengine.optim import OptimWrapper  # noqa: E402
 from mmseg.utils import register_all_modules  # noqa: E402
 
 from mmseg_uda.engine import DeviceAgnosticDDP  # noqa: E402
-from test_dacs import NUM_CLASSES, build_dacs, paired_batch, tiny_segmentor  # noqa: E402
+from test_dacs import build_dacs, paired_batch, tiny_segmentor  # noqa: E402
 
 GLOBAL_BATCH, RANKS, ITERS = 4, 2, 3
 
@@ -35,15 +34,6 @@ def gn_segmentor():
     seg['backbone']['norm_cfg'] = dict(type='GN', num_groups=4)
     seg['decode_head']['norm_cfg'] = dict(type='GN', num_groups=4)
     return seg
-
-
-def blocky(batch, seed):
-    """Source labels in 8x8 blocks (pure feature cells for CLDA's contrast)."""
-    g = torch.Generator().manual_seed(seed)
-    for ds in batch['source']['data_samples']:
-        label = torch.randint(0, NUM_CLASSES, (1, 1, 4, 4), generator=g).float()
-        ds.gt_sem_seg.data = F.interpolate(label, size=(32, 32), mode='nearest')[0].long()
-    return batch
 
 
 def build(method):
@@ -74,11 +64,9 @@ def build(method):
 
 
 def batches(method):
-    out = []
-    for it in range(ITERS):
-        b = paired_batch(b=GLOBAL_BATCH, seed=10 * it + 1)
-        out.append(blocky(b, 10 * it + 1) if method == 'clda' else b)
-    return out
+    from test_clda import blocky_batch  # pure feature cells for CLDA's contrast
+    make = blocky_batch if method == 'clda' else paired_batch
+    return [make(b=GLOBAL_BATCH, seed=10 * it + 1) for it in range(ITERS)]
 
 
 def rank_share(batch, rank):
