@@ -12,6 +12,7 @@ from ..losses.prototype_contrast import (diversity_regularizer, pixel_prototype_
                                          semantic_consistency_loss)
 from ..style.cut_model import CUT_NETWORKS, CUTMixin, frozen
 from ..utils.dist import average_gradients_
+from ..utils.ema import teacher_mode
 from ..utils.mixing import classmix_masks, mix
 from ..utils.prototypes import MomentumPrototypes
 from ..utils.sampling import labels_on_grid
@@ -259,9 +260,10 @@ class CONFETI(CUTMixin, DACS):
         if self.style_type == 'FDA':
             return dict(image=self.fda(src_img, tgt_img, self.fda_beta))
         real_a = self.to_cut(src_img)
-        if not self.train_style:
+        if not self.train_style:  # a frozen 𝒢 predicts as a teacher does (no dropout)
             with torch.no_grad():
-                return dict(image=self.from_cut(self.generator(real_a)))
+                generator = teacher_mode(self.generator, bn_train=False)
+                return dict(image=self.from_cut(generator(real_a)))
         real_b = self.to_cut(tgt_img)
         fake_b, idt_b = self.translate_pair(real_a, real_b)
         return dict(image=self.from_cut(fake_b), real_a=real_a, real_b=real_b, fake_b=fake_b,

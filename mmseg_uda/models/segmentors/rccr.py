@@ -77,7 +77,7 @@ class RCCR(DACS):
         if self.cut_aug and self.strong_aug is not None:
             cut_img = self.strong_aug(cut_img)
         with torch.no_grad(), optim_wrapper.optim_context(self):
-            e_t = self.teacher_model.projection_head(teacher['feats'])
+            e_t = self._teacher_for_inference().projection_head(teacher['feats'])
         conf, label_t = F.adaptive_avg_pool2d(teacher['probs'], grid).max(1)
         label_cut = torch.where(square, label_t, cell_centre_labels(src_label, grid))
         weight = exp_rampup(int(self.teacher.steps), self.ramp_iters, self.contrast_weight,

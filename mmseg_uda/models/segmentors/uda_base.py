@@ -5,7 +5,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
 from ...engine.hooks.finite_loss_hook import non_finite_losses
-from ..utils.ema import EMATeacher
+from ..utils.ema import EMATeacher, teacher_mode
 from ..utils.fda import fda_source_to_target
 from ..utils.global_batch import global_batch, iteration_seed, shared_seed
 
@@ -29,7 +29,8 @@ class UDABaseSegmentor(BaseSegmentor):
         ema (dict | None): :class:`EMATeacher` arguments: ``alpha`` (0.999), ``buffers``
             ('keep'). None: no teacher (a single-network method such as SDCA); the student predicts.
         teacher_bn (str): BN mode of the teacher's forward: ``'train'`` (batch statistics, as
-            DAFormer's code) or ``'eval'`` (running statistics). Dropout and DropPath are off.
+            DAFormer's code) or ``'eval'`` (running statistics). Every Dropout kind, DropPath
+            and attention dropout are off (:func:`teacher_mode`).
         predict_on (str): ``'student'`` (DAFormer evaluates the student) or ``'teacher'``.
         student_heads (dict, optional): extra heads attached to the student (and so copied into the
             teacher), name -> config, e.g. ``dict(projection_head=dict(type='ProjectionHead', ...))``.
@@ -147,13 +148,9 @@ class UDABaseSegmentor(BaseSegmentor):
         return self.teacher.module
 
     def _teacher_for_inference(self):
-        """The teacher with BN as ``teacher_bn`` and Dropout / DropPath off."""
-        model = self.teacher_model
-        model.train(self.teacher_bn == 'train')
-        for m in model.modules():
-            if isinstance(m, torch.nn.Dropout) or type(m).__name__ == 'DropPath':
-                m.training = False
-        return model
+        """The teacher with BN as ``teacher_bn`` and every stochastic layer off
+        (:func:`teacher_mode`); every teacher pass goes through here."""
+        return teacher_mode(self.teacher_model, self.teacher_bn == 'train')
 
     @torch.no_grad()
     def teacher_probs(self, inputs, scales=(1.0, )):

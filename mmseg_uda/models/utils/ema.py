@@ -1,9 +1,37 @@
 import torch
 from mmengine.model import BaseAveragedModel
+from torch import nn
+from torch.nn.modules.dropout import _DropoutNd
 
 from .dist import average_over_ranks_
 
 BUFFER_MODES = ('keep', 'copy', 'ema')
+# stochastic-depth layers of mmcv, timm, mmpretrain and torchvision, known by class name
+_DROP_PATH_NAMES = ('DropPath', 'DropBlock', 'StochasticDepth')
+
+
+def is_stochastic(module):
+    """Whether ``module`` draws random numbers in train mode: every ``Dropout`` kind (``Dropout``,
+    ``Dropout1d/2d/3d``, ``AlphaDropout``, ``FeatureAlphaDropout``, mmcv's), drop path / stochastic
+    depth, and ``nn.MultiheadAttention`` with attention dropout."""
+    if isinstance(module, _DropoutNd) or type(module).__name__ in _DROP_PATH_NAMES:
+        return True
+    return isinstance(module, nn.MultiheadAttention) and module.dropout > 0
+
+
+def teacher_mode(model, bn_train):
+    """Put a teacher (a frozen network that makes targets) in its prediction mode and return it.
+
+    BN layers normalise with batch statistics (``bn_train=True``: DAFormer's teacher forward while
+    the wrapper is in train mode) or running statistics; every stochastic layer
+    (:func:`is_stochastic`) is off, so two passes on the same input give the same output.
+    """
+    model.train(bn_train)
+    if bn_train:
+        for m in model.modules():
+            if is_stochastic(m):
+                m.training = False
+    return model
 
 
 class EMATeacher(BaseAveragedModel):
