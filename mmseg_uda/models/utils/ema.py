@@ -37,8 +37,10 @@ def teacher_mode(model, bn_train):
 class EMATeacher(BaseAveragedModel):
     """Mean teacher with the DACS ramp: θ' ← α_t θ' + (1 − α_t) θ, α_t = min(1 − 1/(t + 1), α).
 
-    t counts the updates (0 for the first), so the first update copies the student. The ramp lets
-    the teacher follow the student quickly at the start (Tranheden et al., WACV 2021; DAFormer).
+    t counts the updates (0 for the first), so the first update copies the student. The ramp is the
+    original DACS code's (Tranheden et al., WACV 2021, ``vikolss/DACS`` ``update_ema_variables``);
+    DAFormer (Hoyer et al., CVPR 2022) kept it unchanged. It lets the teacher follow the student
+    quickly at the start.
 
     Args:
         model (nn.Module): the student; the teacher is a frozen deep copy in ``self.module``.
