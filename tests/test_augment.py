@@ -26,3 +26,30 @@ def test_identity_settings_and_range():
     torch.testing.assert_close(raw[:, 0], raw[:, 1], atol=1e-3, rtol=0)  # grey: equal channels
     out = PhotometricAug(mean, std)(x.bfloat16())
     assert out.dtype == torch.bfloat16 and torch.isfinite(out.float()).all()
+
+
+def strong_aug_outputs(jitter, blur, seeds=range(20)):
+    """StrongPhotometricAug on four copies of one image, for the seeds whose coin applied it."""
+    from mmseg_uda.models.utils.mixing import StrongPhotometricAug
+    aug = StrongPhotometricAug([120., 110., 100.], [50., 60., 70.], color_jitter_strength=jitter,
+                               color_jitter_prob=0.2, blur=blur)
+    x = torch.randn(1, 3, 24, 24, generator=torch.Generator().manual_seed(0)).expand(4, -1, -1, -1)
+    outputs = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        out = aug(x)
+        if not torch.equal(out, x):
+            outputs.append(out)
+    assert outputs
+    return outputs
+
+
+def test_strong_aug_draws_blur_sigma_per_image():
+    """DACS blurs each mixed image with its own σ ~ U(0.15, 1.15) (one coin per iteration)."""
+    for out in strong_aug_outputs(jitter=0, blur=True):
+        assert all(not torch.allclose(out[0], out[i]) for i in range(1, 4))
+
+
+def test_strong_aug_draws_colour_jitter_per_image():
+    for out in strong_aug_outputs(jitter=0.2, blur=False):
+        assert all(not torch.allclose(out[0], out[i]) for i in range(1, 4))

@@ -95,9 +95,12 @@ class StrongPhotometricAug:
 
     Jitter (kornia ``ColorJiggle``, the semantics of the kornia ColorJitter DACS used) with
     brightness = contrast = saturation = hue = ``color_jitter_strength`` when u > ``color_jitter_prob``
-    (u ~ U(0, 1) once per batch: applied 80 % of the time by default); Gaussian blur with
-    σ ~ U(``blur_sigma``) and a kernel of ~10 % of each side when u' > 0.5. Images are
-    de-normalised to [0, 1] for the jitter and normalised back. Runs in float32 outside autocast.
+    (applied 80 % of the time by default); Gaussian blur with σ ~ U(``blur_sigma``) and a kernel
+    of ~10 % of each side when u' > 0.5. As in the DACS and DAFormer code, which augment each mixed
+    image in its own call with coins drawn once per iteration, the coins u, u' are shared by the
+    batch while the jitter factors and σ are drawn per image (for the global batch, sliced: N
+    processes draw what one does). Images are de-normalised to [0, 1] for the jitter and
+    normalised back. Runs in float32 outside autocast.
 
     Args:
         mean, std (Sequence[float]): the data preprocessor's normalisation (0-255 scale).
@@ -126,14 +129,14 @@ class StrongPhotometricAug:
         with torch.autocast(device_type=device_type, enabled=False):
             img = img.float()
             mean, std = self.mean.to(img.device), self.std.to(img.device)
-            u = rand_shared(3)  # once per (global) batch: jitter?, blur?, σ
+            u = rand_shared(2)  # once per (global) batch: jitter?, blur?
             if self.jitter is not None and u[0] > self.color_jitter_prob:
                 img = self.jitter((img * std + mean) / 255.0,
                                   params=kornia_params(self.jitter, img.shape)) * 255.0
                 img = (img - mean) / std
             if self.blur and u[1] > 0.5:
                 lo, hi = self.blur_sigma
-                sigma = (lo + (hi - lo) * u[2]).item()
+                sigma = lo + (hi - lo) * rand_images(img.shape[0], 1, device=img.device)  # (B, 1)
                 kernel = (blur_kernel_size(img.shape[2]), blur_kernel_size(img.shape[3]))
-                img = gaussian_blur2d(img, kernel, (sigma, sigma))
+                img = gaussian_blur2d(img, kernel, sigma.expand(-1, 2))
         return img.to(dtype)
