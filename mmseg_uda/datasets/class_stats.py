@@ -87,10 +87,12 @@ def _count_one(args):
     info, ignore_index = args
     from mmseg.datasets.transforms import LoadAnnotations
 
-    from .transforms.validate import check_label_depth
-    check_label_depth(info['seg_map_path'], f'label {info["seg_map_path"]}')
+    from .transforms.validate import check_label_channels, check_label_depth
+    where = f'label {info["seg_map_path"]}'
+    check_label_depth(info['seg_map_path'], where)
     # mmseg's own loader, so label_map / reduce_zero_label are applied exactly as in training.
     results = LoadAnnotations()(dict(info, seg_fields=[]))
+    check_label_channels(results['gt_seg_map'], info['seg_map_path'], where)
     return info['seg_map_path'], count_label_pixels(results['gt_seg_map'], ignore_index)
 
 
