@@ -193,7 +193,8 @@ def test_stage_two_applies_a_frozen_generator_without_cut_losses():
     torch.manual_seed(0)
     model = build_confeti(style=dict(type='CUT', train=False,
                                      generator=dict(type='ResnetGenerator', ngf=4, num_blocks=5)),
-                          pcl=dict(start_iter=-1, num_samples=64, target=False))
+                          pcl=dict(start_iter=-1, num_samples=64, target=False),
+                          allow_random_style=True)
     assert model.discriminator is None and model.patch_mlp is None
     assert model.consistency is None and not hasattr(model.student, 'consistency_proj')
     generator = snapshot(model.generator)
@@ -207,6 +208,42 @@ def test_stage_two_applies_a_frozen_generator_without_cut_losses():
     with torch.no_grad():
         expected = model.denormalize(model.from_cut(model.generator(model.to_cut(src))))
     torch.testing.assert_close(model.debug_output['stylised_img'], expected)
+
+
+STAGE_TWO = dict(style=dict(type='CUT', train=False,
+                            generator=dict(type='ResnetGenerator', ngf=4, num_blocks=5)),
+                 pcl=dict(start_iter=-1, num_samples=64, target=False))
+
+
+def test_stage_two_refuses_a_generator_that_was_never_loaded(tmp_path):
+    """A frozen 𝒢 trains only once loaded: from cut_checkpoint, or from load_from's generator.*
+    (the pipeline's stage-2 init); a resumed stage-2 checkpoint keeps the record."""
+    from mmengine.runner import load_checkpoint
+    torch.manual_seed(0)
+    model = build_confeti(**STAGE_TWO)
+    with pytest.raises(RuntimeError, match='never loaded.*model.cut_checkpoint.*load_from.*'
+                       'pipeline_gta2cs.py.*allow_random_style'):
+        model.train_step(paired_batch(), optim(model))
+    path = str(tmp_path / 'stage1.pth')
+    torch.save(dict(state_dict={k: v for k, v in build_confeti().state_dict().items()
+                                if k.startswith('generator.')}), path)
+    loaded = build_confeti(**STAGE_TWO, cut_checkpoint=path)
+    loaded.train_step(paired_batch(), optim(loaded))
+    from_load = build_confeti(**STAGE_TWO)
+    load_checkpoint(from_load, path)  # as the Runner's load_from
+    from_load.train_step(paired_batch(), optim(from_load))
+    resumed_path = str(tmp_path / 'stage2.pth')
+    torch.save(dict(state_dict=from_load.state_dict()), resumed_path)
+    resumed = build_confeti(**STAGE_TWO)
+    load_checkpoint(resumed, resumed_path)
+    assert bool(resumed.generator_loaded)
+    resumed.train_step(paired_batch(), optim(resumed))
+    random = build_confeti(**STAGE_TWO, allow_random_style=True)
+    random.train_step(paired_batch(), optim(random))
+    torch.save(dict(state_dict=random.state_dict()), resumed_path)  # its record stays False
+    load_checkpoint(model, resumed_path)
+    with pytest.raises(RuntimeError, match='never loaded'):
+        model.train_step(paired_batch(), optim(model))
 
 
 def test_fda_and_no_stylisation_variants_train():

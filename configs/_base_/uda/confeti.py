@@ -44,4 +44,5 @@ model = dict(
                nce_layers=(0, 4, 8, 12, 16), num_patches=256, nce_tau=0.07, lambda_gan=1.0,
                lambda_nce=1.0, nce_idt=True),
     consistency=dict(type='prototype', weight=0.1, phi='linear'),
-    cut_checkpoint=None)
+    cut_checkpoint=None,
+    allow_random_style=False)  # a frozen G (stage 2) must be loaded: cut_checkpoint or load_from

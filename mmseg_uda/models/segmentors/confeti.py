@@ -95,6 +95,11 @@ class CONFETI(CUTMixin, DACS):
         cut_checkpoint (str, optional): a checkpoint whose ``generator.*`` (and, when CUT trains,
             ``discriminator.*``, ``patch_mlp.*``) weights are loaded by ``init_weights``: a
             stage-0 ``CUTTranslator`` or a stage-1 CONFETI checkpoint.
+        allow_random_style (bool): with a frozen 𝒢 (``train=False``), train even if no generator
+            weights were loaded (neither ``cut_checkpoint`` nor ``generator.*`` in ``load_from``),
+            i.e. on a randomly initialised 𝒢, whose output is a near-constant grey image. Default
+            False: the first iteration raises instead. Whether 𝒢 was loaded is the buffer
+            ``generator_loaded``, carried by checkpoints, so a resumed run keeps it.
     """
     STUDENT_MODES = DACS.STUDENT_MODES + ('consistency_loss', 'target_contrast_loss')
     ddp_ignored_modules = CUT_NETWORKS
@@ -106,7 +111,7 @@ class CONFETI(CUTMixin, DACS):
                                       init_cfg=dict(type='Normal', std=0.01, layer='Conv2d')),
                  prototypes=dict(), pcl=dict(), regularizer=dict(), cam_loss=dict(),
                  style=dict(type='CUT', train=True), consistency=dict(), cut_checkpoint=None,
-                 **kwargs):
+                 allow_random_style=False, **kwargs):
         if kwargs.get('contrast') is not None:
             raise KeyError("CONFETI: `contrast` is CLDA's contrast of DACS; use `pcl`")
         style = None if style is None else dict(style)
@@ -151,9 +156,12 @@ class CONFETI(CUTMixin, DACS):
             self.build_cut(**cut)
             if not self.train_style:
                 self.generator.requires_grad_(False)
+                self.register_buffer('generator_loaded', torch.zeros((), dtype=torch.bool))
         elif self.style_type == 'FDA':
             self.fda_beta = _merged('style', style, dict(beta=0.09))['beta']
         self.cut_checkpoint = cut_checkpoint
+        self.allow_random_style = allow_random_style
+        self._style_checked = False
         self.iter = 0  # t, set at each iteration from the teacher's update count
         self._cut_optim = {}
 
@@ -183,6 +191,35 @@ class CONFETI(CUTMixin, DACS):
             except RuntimeError as err:
                 raise RuntimeError(f'CONFETI: model.cut_checkpoint {filename}: {name} does not '
                                    f'match this model: {err}') from None
+        if hasattr(self, 'generator_loaded'):
+            self.generator_loaded.fill_(True)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """A checkpoint with ``generator.*`` weights but no ``generator_loaded`` record (a CUT or
+        stage-1 checkpoint, or the stage-2 ``load_from`` that tools/train_pipeline.py merges)
+        loads the frozen 𝒢; a stage-2 checkpoint carries its own record (resume)."""
+        key = f'{prefix}generator_loaded'
+        if hasattr(self, 'generator_loaded') and key not in state_dict and any(
+                k.startswith(f'{prefix}generator.') for k in state_dict):
+            state_dict[key] = torch.ones((), dtype=torch.bool)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def check_style_loaded(self):
+        """Refuse to train on a frozen 𝒢 that was never loaded (a random network stylises every
+        source image to grey), unless ``allow_random_style``. Run at the first iteration, after
+        the Runner's ``load_from`` / resume."""
+        if self._style_checked:
+            return
+        if hasattr(self, 'generator_loaded') and not self.allow_random_style \
+                and not bool(self.generator_loaded):
+            raise RuntimeError(
+                "CONFETI: the frozen style generator (model.style=dict(type='CUT', train=False), "
+                'stage 2) was never loaded: it is randomly initialised and would turn every '
+                'source image grey. Set model.cut_checkpoint to a stage-0 CUTTranslator or '
+                'stage-1 CONFETI checkpoint, or load_from a checkpoint holding generator.* '
+                'weights (tools/train_pipeline.py configs/confeti/pipeline_gta2cs.py does this '
+                "for stage 2), or set model.allow_random_style=True to train on it anyway.")
+        self._style_checked = True
 
     # -- the iteration -------------------------------------------------------------------------
     def train_step(self, data, optim_wrapper, forward=None):
@@ -194,6 +231,7 @@ class CONFETI(CUTMixin, DACS):
                                f'{list(optim_wrapper.keys())}')
             self._cut_optim = {k: optim_wrapper[k] for k in CUT_NETWORKS if k in optim_wrapper}
             optim_wrapper = optim_wrapper['student']
+        self.check_style_loaded()
         missing = [k for k in CUT_NETWORKS if self.train_style and k not in self._cut_optim]
         if missing:
             raise KeyError(f'CONFETI: CUT trains jointly (style train=True) but optim_wrapper has '
