@@ -35,11 +35,20 @@ class UDABaseSegmentor(BaseSegmentor):
         student_heads (dict, optional): extra heads attached to the student (and so copied into the
             teacher), name -> config, e.g. ``dict(projection_head=dict(type='ProjectionHead', ...))``.
         data_preprocessor (dict, optional): usually ``UDADataPreProcessor``.
+        pretrained, train_cfg (None): accepted for ``mmseg.apis.init_model``, which sets both to
+            None; the inner segmentor's are in ``segmentor``.
     """
     STUDENT_MODES = ()
 
     def __init__(self, segmentor, ema=dict(alpha=0.999, buffers='keep'), teacher_bn='train',
-                 predict_on='student', student_heads=None, data_preprocessor=None, init_cfg=None):
+                 predict_on='student', student_heads=None, data_preprocessor=None, init_cfg=None,
+                 pretrained=None, train_cfg=None):
+        # mmseg.apis.init_model sets model.pretrained and model.train_cfg to None on every config;
+        # a UDA model's ImageNet weights and train_cfg are the inner segmentor's
+        for key, value in (('pretrained', pretrained), ('train_cfg', train_cfg)):
+            if value is not None:
+                raise ValueError(f'model.{key}={value!r}: a UDA model has no {key} of its own; '
+                                 f'set model.segmentor.{key} instead')
         segmentor = dict(segmentor)
         inner_preprocessor = segmentor.pop('data_preprocessor', None)
         super().__init__(data_preprocessor=inner_preprocessor or data_preprocessor,
