@@ -5,11 +5,12 @@ import json
 import logging
 import os
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
 import pytest
-from conftest import write_pairs
+from conftest import REPO, write_pairs
 from mmengine.logging import MMLogger
 from PIL import Image
 from test_bad_input import LOAD, camvid, plain_target, source_cfg
@@ -75,3 +76,81 @@ def test_rgb_label_in_the_class_statistics_pass(tmp_path):
     with pytest.raises(ValueError, match=rf'label {paths[0][1]}: the label has shape \(8, 8, 3\)'):
         UDADataset(source_cfg(tmp_path / 'src'), plain_target(tmp_path / 'tgt'),
                    rare_class_sampling=dict(min_pixels=1))
+
+
+# -- d. stale class statistics -------------------------------------------------------------------
+def _rcs_sources(tmp_path):
+    """Two source sets with the same file names and different labels, and a target set."""
+    a = np.zeros((16, 16), np.uint8)
+    b = np.zeros((16, 16), np.uint8)
+    b[:, :8] = 1
+    b[4:12, 10:14] = 2
+    write_pairs(tmp_path / 'a', [a] * 3)
+    write_pairs(tmp_path / 'b', [b] * 3)
+    write_pairs(tmp_path / 'tgt', [a])
+    return source_cfg(tmp_path / 'a'), source_cfg(tmp_path / 'b'), plain_target(tmp_path / 'tgt')
+
+
+RCS = dict(min_pixels=1)
+
+
+def test_class_statistics_of_another_dataset_are_recomputed(tmp_path, warnings_logged):
+    src_a, src_b, tgt = _rcs_sources(tmp_path)
+    assert UDADataset(src_a, tgt, rare_class_sampling=RCS).rcs.classes == [0]
+    stats_b = tmp_path / 'b' / 'sample_class_stats.json'
+    stats_b.write_text((tmp_path / 'a' / 'sample_class_stats.json').read_text())  # copied over
+    ds = UDADataset(src_b, tgt, rare_class_sampling=RCS)
+    assert ds.rcs.classes == [0, 1, 2]  # b's own counts, not a's
+    assert any(re.match(rf'rare-class sampling: class statistics {stats_b} was taken from other '
+                        r'label files.*recomputing them', m) for m in warnings_logged), warnings_logged
+    assert json.loads(stats_b.read_text())['samples'][0]['counts'] == {'0': 96, '1': 128, '2': 32}
+    warnings_logged.clear()
+    UDADataset(src_b, tgt, rare_class_sampling=RCS)  # the rewritten file is used as is
+    assert not [m for m in warnings_logged if 'class statistics' in m]
+
+
+def test_class_statistics_lacking_an_image_are_recomputed(tmp_path, warnings_logged):
+    _, src_b, tgt = _rcs_sources(tmp_path)
+    UDADataset(src_b, tgt, rare_class_sampling=RCS)
+    stats_file = tmp_path / 'b' / 'sample_class_stats.json'
+    stats = json.loads(stats_file.read_text())
+    stats['samples'] = stats['samples'][1:]
+    stats_file.write_text(json.dumps(stats))
+    assert UDADataset(src_b, tgt, rare_class_sampling=RCS).rcs.images_per_class[2] == [0, 1, 2]
+    assert any(f'has no entry for {tmp_path}/b/labels/0000.png; recomputing' in m
+               for m in warnings_logged), warnings_logged
+    assert len(json.loads(stats_file.read_text())['samples']) == 3
+
+
+@pytest.mark.parametrize('layout', ['version1', 'daformer'])
+def test_class_statistics_without_a_fingerprint_are_used_with_a_warning(tmp_path, layout,
+                                                                          warnings_logged):
+    _, src_b, tgt = _rcs_sources(tmp_path)
+    stats_file = tmp_path / 'b' / 'sample_class_stats.json'
+    counts = {'0': 256}  # deliberately not the files' counts: the file is used as it is
+    if layout == 'version1':
+        data = dict(version=1, ignore_index=255,
+                    samples=[dict(file=f'labels/{i:04d}.png', counts=counts) for i in range(3)])
+    else:
+        data = [dict(file=str(tmp_path / 'b' / 'labels' / f'{i:04d}.png'), **counts)
+                for i in range(3)]
+    stats_file.write_text(json.dumps(data))
+    assert UDADataset(src_b, tgt, rare_class_sampling=RCS).rcs.classes == [0]
+    assert any(f'class statistics {stats_file} carry no fingerprint' in m and 'delete the file'
+               in m for m in warnings_logged), warnings_logged
+
+
+def test_rcs_stats_tool_writes_the_fingerprinted_format(tmp_path, warnings_logged):
+    import importlib.util
+    _, src_b, tgt = _rcs_sources(tmp_path)
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(f"default_scope = 'mmseg'\nsource = {src_b!r}\n")
+    spec = importlib.util.spec_from_file_location(
+        'rcs_stats', osp.join(REPO, 'tools', 'dataset_converters', 'rcs_stats.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main([str(cfg), '--key', 'source', '--nproc', '1'])
+    data = json.loads((tmp_path / 'b' / 'sample_class_stats.json').read_text())
+    assert data['version'] == 2 and data['fingerprint']['count'] == 3
+    assert UDADataset(src_b, tgt, rare_class_sampling=RCS).rcs.classes == [0, 1, 2]
+    assert not [m for m in warnings_logged if 'class statistics' in m], warnings_logged

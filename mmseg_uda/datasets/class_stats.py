@@ -2,16 +2,20 @@
 
 The statistics file is JSON::
 
-    {"version": 1, "ignore_index": 255,
+    {"version": 2, "ignore_index": 255,
+     "fingerprint": {"count": <label files>, "sha1": "<hash of their relative paths and sizes>"},
      "samples": [{"file": "<seg map path relative to the stats file's folder>",
                   "counts": {"<class id>": <pixels>, ...}}, ...]}
 
-Only classes with at least one pixel are listed; the ignore index never is. DAFormer's
-``sample_class_stats.json`` (a list of ``{"file": <abs path>, "<class id>": <pixels>}``) is read too.
-The converters in ``tools/dataset_converters`` write this file while they convert; for any other mmseg
-dataset :func:`compute_sample_class_stats` builds it (``tools/dataset_converters/rcs_stats.py``, or
-:class:`UDADataset` on first use).
+Only classes with at least one pixel are listed; the ignore index never is. The fingerprint
+(:func:`label_fingerprint`) lets a reader see that the label files changed since the counts were
+taken (a file copied from another dataset, labels converted again). Version 1 files (no fingerprint)
+and DAFormer's ``sample_class_stats.json`` (a list of ``{"file": <abs path>, "<class id>": <pixels>}``)
+are read too. The converters in ``tools/dataset_converters`` write this file while they convert; for
+any other mmseg dataset :func:`compute_sample_class_stats` builds it
+(``tools/dataset_converters/rcs_stats.py``, or :class:`UDADataset` on first use).
 """
+import hashlib
 import json
 import os
 import os.path as osp
@@ -35,8 +39,30 @@ def count_label_pixels(label, ignore_index=255):
     return {int(v): int(n) for v, n in zip(values, counts) if v != ignore_index}
 
 
+def label_fingerprint(files, root):
+    """Fingerprint of label files: their number and a SHA-1 of their sorted paths relative to
+    ``root`` and their sizes in bytes (-1 for a missing file).
+
+    Modification times are left out on purpose: copying a data root to a node's local disk resets
+    them, and would force a recount of every label at each job; a re-encoded PNG label practically
+    never keeps its size.
+
+    Returns:
+        dict: ``{"count": int, "sha1": str}``.
+    """
+    sha = hashlib.sha1()
+    rels = sorted(osp.relpath(osp.abspath(f), root) for f in files)
+    for rel in rels:
+        try:
+            size = os.stat(osp.join(root, rel)).st_size
+        except OSError:
+            size = -1
+        sha.update(f'{rel}\0{size}\n'.encode())
+    return dict(count=len(rels), sha1=sha.hexdigest())
+
+
 def save_sample_class_stats(path, samples, ignore_index=255):
-    """Write statistics atomically.
+    """Write statistics atomically, with the fingerprint of the label files they were taken from.
 
     Args:
         path (str): output JSON file.
@@ -49,10 +75,12 @@ def save_sample_class_stats(path, samples, ignore_index=255):
     for file, counts in samples:
         rel = osp.relpath(osp.abspath(file), root)
         entries.append(dict(file=rel, counts={str(c): int(n) for c, n in sorted(counts.items())}))
+    fingerprint = label_fingerprint([file for file, _ in samples], root)
     os.makedirs(root, exist_ok=True)
     tmp = f'{path}.tmp{os.getpid()}'
     with open(tmp, 'w') as f:
-        json.dump(dict(version=1, ignore_index=ignore_index, samples=entries), f)
+        json.dump(dict(version=2, ignore_index=ignore_index, fingerprint=fingerprint,
+                       samples=entries), f)
     os.replace(tmp, path)
 
 
@@ -61,6 +89,16 @@ def load_sample_class_stats(path):
 
     Returns:
         dict[str, dict[int, int]]: absolute, normalised seg map path -> class counts.
+    """
+    return read_sample_class_stats(path)[0]
+
+
+def read_sample_class_stats(path):
+    """Like :func:`load_sample_class_stats`, also returning the stored fingerprint.
+
+    Returns:
+        tuple[dict[str, dict[int, int]], dict | None]: the statistics and the fingerprint (None for
+        files written without one: version 1 and DAFormer's).
     """
     with open(path) as f:
         try:
@@ -74,13 +112,39 @@ def load_sample_class_stats(path):
             entry = dict(entry)
             file = entry.pop('file')
             stats[osp.normpath(osp.join(root, file))] = {int(c): int(n) for c, n in entry.items()}
-        return stats
+        return stats, None
     if not isinstance(data, dict) or 'samples' not in data:
         raise ValueError(f'class statistics file {path} has no "samples" list')
     for entry in data['samples']:
         stats[osp.normpath(osp.join(root, entry['file']))] = {
             int(c): int(n) for c, n in entry['counts'].items()}
-    return stats
+    return stats, data.get('fingerprint')
+
+
+def stale_stats_reason(path, stats, fingerprint, label_files):
+    """Why statistics read from ``path`` do not describe ``label_files`` (None when they do).
+
+    Args:
+        path (str): the statistics file.
+        stats (dict[str, dict[int, int]]) and fingerprint (dict | None): as read by
+            :func:`read_sample_class_stats`.
+        label_files (list[str]): the seg map paths of the dataset that will use them.
+
+    Returns:
+        str | None: e.g. ``'has no entry for <file>'`` or ``'was taken from other label files
+        (fingerprint ...)'``. A file without a fingerprint is not stale by itself.
+    """
+    for file in label_files:
+        if osp.normpath(osp.abspath(file)) not in stats:
+            return f'has no entry for {file}'
+    if fingerprint is None:
+        return None
+    now = label_fingerprint(list(stats), osp.dirname(osp.abspath(path)))
+    if now != fingerprint:
+        return (f'was taken from other label files: their fingerprint was {fingerprint}, the '
+                f'files it lists now give {now} (labels converted again, or a file of another '
+                'dataset)')
+    return None
 
 
 def _count_one(args):

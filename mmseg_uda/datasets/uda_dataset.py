@@ -1,4 +1,5 @@
 import copy
+import logging
 import os.path as osp
 
 import torch
@@ -7,8 +8,8 @@ from mmseg.registry import DATASETS
 from torch.utils.data import Dataset
 
 from .checks import check_classes, check_image_folder, check_labels, load_sample
-from .class_stats import (STATS_FILENAME, compute_sample_class_stats, load_sample_class_stats,
-                          save_sample_class_stats)
+from .class_stats import (STATS_FILENAME, compute_sample_class_stats, read_sample_class_stats,
+                          save_sample_class_stats, stale_stats_reason)
 from .rare_class_sampling import RareClassSampler, stats_by_index
 
 RCS_DEFAULTS = dict(class_temp=0.01, min_pixels=3000, min_crop_ratio=0.5, max_recrops=10,
@@ -65,22 +66,38 @@ class UDADataset(Dataset):
         return self.length
 
     def _source_class_stats(self):
-        """Per-image class counts of the source, loaded from the stats file or computed and cached."""
+        """Per-image class counts of the source, loaded from the stats file or computed and cached.
+
+        A file that does not describe the source's label files (an image it lacks, or a fingerprint
+        that differs: another dataset's file, labels converted again) is recomputed with a warning.
+        """
         stats_file = self.rcs_cfg['stats_file'] or osp.join(self.source.data_root or '.',
                                                             STATS_FILENAME)
-        if not osp.isfile(stats_file):
+        if osp.isfile(stats_file):
+            stats, fingerprint = read_sample_class_stats(stats_file)
+            labels = [self.source.get_data_info(i)['seg_map_path'] for i in range(len(self.source))]
+            stale = stale_stats_reason(stats_file, stats, fingerprint, labels)
+            if stale is None:
+                if fingerprint is None:
+                    print_log(f'rare-class sampling: class statistics {stats_file} carry no '
+                              'fingerprint of their label files (an older format), so they cannot '
+                              'be checked against the data; delete the file to recompute them',
+                              logger='current', level=logging.WARNING)
+                return stats_file, stats_by_index(self.source, stats, stats_file)
+            print_log(f'rare-class sampling: class statistics {stats_file} {stale}; recomputing '
+                      f'them from {type(self.source).__name__} (data_root='
+                      f'{self.source.data_root!r})', logger='current', level=logging.WARNING)
+        else:
             print_log(f'rare-class sampling: computing class statistics of '
                       f'{type(self.source).__name__} into {stats_file}', logger='current')
-            samples = compute_sample_class_stats(self.source, nproc=self.rcs_cfg['nproc'],
-                                                 ignore_index=self.source.ignore_index)
-            try:
-                save_sample_class_stats(stats_file, samples, self.source.ignore_index)
-            except OSError as e:  # read-only data: keep them in memory only
-                print_log(f'could not cache class statistics in {stats_file}: {e}',
-                          logger='current', level=30)
-                return stats_file, [counts for _, counts in samples]
-        stats = load_sample_class_stats(stats_file)
-        return stats_file, stats_by_index(self.source, stats, stats_file)
+        samples = compute_sample_class_stats(self.source, nproc=self.rcs_cfg['nproc'],
+                                             ignore_index=self.source.ignore_index)
+        try:
+            save_sample_class_stats(stats_file, samples, self.source.ignore_index)
+        except OSError as e:  # read-only data: keep them in memory only
+            print_log(f'could not cache class statistics in {stats_file}: {e}',
+                      logger='current', level=logging.WARNING)
+        return stats_file, [counts for _, counts in samples]
 
     def _rare_class_source(self):
         """DAFormer RCS: draw class c and an image holding it, re-crop until the crop holds c."""

@@ -3,9 +3,11 @@
     python tools/dataset_converters/rcs_stats.py CONFIG [--key train_dataloader.dataset.source]
         [--out FILE] [--nproc N]
 
-Writes ``sample_class_stats.json`` (per-image class pixel counts after the dataset's label mapping)
-into the dataset's ``data_root`` unless ``--out`` is given. The GTA5/SYNTHIA/Cityscapes converters
-write it already; UDADataset computes it on first use when it is missing.
+Writes ``sample_class_stats.json`` (per-image class pixel counts after the dataset's label mapping,
+with the fingerprint of the label files they were taken from) into the dataset's ``data_root`` unless
+``--out`` is given. The GTA5/SYNTHIA/Cityscapes converters write it already (same format);
+UDADataset computes it on first use when it is missing, and again when the fingerprint shows the
+labels changed.
 """
 import argparse
 import os
@@ -23,14 +25,14 @@ from mmseg_uda.datasets import compute_sample_class_stats, save_sample_class_sta
 from mmseg_uda.datasets.class_stats import STATS_FILENAME  # noqa: E402
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--key', default='train_dataloader.dataset.source',
                         help='dotted path of the dataset config inside the config')
     parser.add_argument('--out', help=f'output file (default: <data_root>/{STATS_FILENAME})')
     parser.add_argument('--nproc', type=int, default=os.cpu_count())
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
