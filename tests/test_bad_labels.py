@@ -154,3 +154,32 @@ def test_rcs_stats_tool_writes_the_fingerprinted_format(tmp_path, warnings_logge
     assert data['version'] == 2 and data['fingerprint']['count'] == 3
     assert UDADataset(src_b, tgt, rare_class_sampling=RCS).rcs.classes == [0, 1, 2]
     assert not [m for m in warnings_logged if 'class statistics' in m], warnings_logged
+
+
+# -- b. an all-ignore source set ------------------------------------------------------------------
+@pytest.mark.parametrize('n', [3, 40])
+def test_all_ignore_source_set_warns_at_build(tmp_path, n, warnings_logged):
+    write_pairs(tmp_path / 'src', [np.full((4, 4), 255, np.uint8)] * n)
+    write_pairs(tmp_path / 'tgt', [np.zeros((4, 4), np.uint8)])
+    UDADataset(source_cfg(tmp_path / 'src'), plain_target(tmp_path / 'tgt'))
+    checked = 'its 3 label files' if n == 3 else '16 of its 40 label files (evenly spaced)'
+    assert any(m.startswith(f'CamVidDataset (labels in {tmp_path}/src/labels): no pixel of '
+                            f'{checked} is labelled (all are the ignore index 255') and
+               'loss would be 0' in m for m in warnings_logged), warnings_logged
+
+
+def test_source_set_with_labelled_pixels_does_not_warn(tmp_path, warnings_logged):
+    labels = [np.full((4, 4), 255, np.uint8)] * 39 + [np.ones((4, 4), np.uint8)]
+    write_pairs(tmp_path / 'src', labels)  # the last file is always among those checked
+    write_pairs(tmp_path / 'tgt', [np.zeros((4, 4), np.uint8)])
+    UDADataset(source_cfg(tmp_path / 'src'), plain_target(tmp_path / 'tgt'))
+    assert not [m for m in warnings_logged if 'labelled' in m], warnings_logged
+
+
+def test_all_ignore_source_set_with_rare_class_sampling(tmp_path):
+    write_pairs(tmp_path / 'src', [np.full((4, 4), 255, np.uint8)] * 2)
+    write_pairs(tmp_path / 'tgt', [np.zeros((4, 4), np.uint8)])
+    with pytest.raises(ValueError, match=rf'no pixel of the source is labelled according to '
+                                         rf'{tmp_path}/src/sample_class_stats.json'):
+        UDADataset(source_cfg(tmp_path / 'src'), plain_target(tmp_path / 'tgt'),
+                   rare_class_sampling=RCS)

@@ -1,6 +1,10 @@
 """Input checks shared by our datasets and the UDA data layer: fail early, name the path at fault."""
+import logging
 import os
 import os.path as osp
+
+import numpy as np
+from mmengine.logging import print_log
 
 # errors whose message already names the sample's files are passed on unchanged
 _CLEAR_ERRORS = (ValueError, KeyError, FileNotFoundError, RuntimeError)
@@ -59,6 +63,33 @@ def check_labels(dataset, require_labels=None):
             return
         if not osp.isfile(seg_map):
             raise FileNotFoundError(f'{name}: image {info["img_path"]} has no label file {seg_map}')
+
+
+def check_labelled_pixels(dataset, max_files=16):
+    """Warn when a labelled dataset seems to hold no labelled pixel (every value the ignore index
+    after its label mapping: a wrong ``label_map`` / ``reduce_zero_label``, unconverted labels), which
+    would train at loss 0 without a word.
+
+    Reads at most ``max_files`` label files, evenly spaced over the dataset, so that the check stays
+    cheap on large sets (rare-class sampling counts every file and raises on such a set anyway).
+
+    Returns:
+        bool: True when a checked file holds a labelled pixel.
+    """
+    from .class_stats import label_file_counts, label_info
+    ignore_index = getattr(dataset, 'ignore_index', 255)
+    indices = np.unique(np.linspace(0, len(dataset) - 1, min(max_files, len(dataset))).astype(int))
+    for idx in indices:
+        if label_file_counts(label_info(dataset, int(idx)), ignore_index)[1]:
+            return True
+    checked = f'its {len(dataset)} label files' if len(indices) == len(dataset) else \
+        f'{len(indices)} of its {len(dataset)} label files (evenly spaced)'
+    print_log(f'{type(dataset).__name__} (labels in {dataset.data_prefix.get("seg_map_path")}): '
+              f'no pixel of {checked} is labelled (all are the ignore index {ignore_index} after '
+              'the label mapping), so its loss would be 0; check the label files (class ids, e.g. '
+              "converted by tools/dataset_converters/) and the dataset's label_map / "
+              'reduce_zero_label', logger='current', level=logging.WARNING)
+    return False
 
 
 def check_classes(dataset):

@@ -147,8 +147,15 @@ def stale_stats_reason(path, stats, fingerprint, label_files):
     return None
 
 
-def _count_one(args):
-    info, ignore_index = args
+def label_file_counts(info, ignore_index=255):
+    """Class pixel counts of one label file, read as training reads it.
+
+    Args:
+        info (dict): ``seg_map_path`` and the dataset's ``label_map`` / ``reduce_zero_label``.
+
+    Returns:
+        tuple[str, dict[int, int]]: the seg map path and its counts.
+    """
     from mmseg.datasets.transforms import LoadAnnotations
 
     from .transforms.validate import check_label_channels, check_label_depth
@@ -158,6 +165,19 @@ def _count_one(args):
     results = LoadAnnotations()(dict(info, seg_fields=[]))
     check_label_channels(results['gt_seg_map'], info['seg_map_path'], where)
     return info['seg_map_path'], count_label_pixels(results['gt_seg_map'], ignore_index)
+
+
+def _count_one(args):
+    return label_file_counts(*args)
+
+
+def label_info(dataset, idx):
+    """What :func:`label_file_counts` needs of sample ``idx`` (raises when it has no seg map)."""
+    info = dataset.get_data_info(idx)
+    if not info.get('seg_map_path'):
+        raise ValueError(f'{type(dataset).__name__} sample {idx} ({info.get("img_path")}) has no '
+                         'seg_map_path: class statistics need a labelled dataset')
+    return {k: info.get(k) for k in ('seg_map_path', 'label_map', 'reduce_zero_label')}
 
 
 def compute_sample_class_stats(dataset, nproc=1, ignore_index=255):
@@ -171,14 +191,7 @@ def compute_sample_class_stats(dataset, nproc=1, ignore_index=255):
         list[tuple[str, dict[int, int]]]: (seg map path, counts), in dataset order.
     """
     from mmengine.utils import track_parallel_progress, track_progress
-    tasks = []
-    for idx in range(len(dataset)):
-        info = dataset.get_data_info(idx)
-        if not info.get('seg_map_path'):
-            raise ValueError(f'{type(dataset).__name__} sample {idx} ({info.get("img_path")}) has no '
-                             'seg_map_path: class statistics need a labelled dataset')
-        keys = ('seg_map_path', 'label_map', 'reduce_zero_label')
-        tasks.append(({k: info.get(k) for k in keys}, ignore_index))
+    tasks = [(label_info(dataset, idx), ignore_index) for idx in range(len(dataset))]
     if nproc > 1:
         return track_parallel_progress(_count_one, tasks, nproc)
     return track_progress(_count_one, tasks)

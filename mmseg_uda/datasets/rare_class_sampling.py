@@ -1,4 +1,5 @@
 """Rare-class sampling (RCS) of DAFormer (Hoyer et al., CVPR 2022, Sec. 3.5)."""
+import logging
 import os.path as osp
 
 import torch
@@ -41,6 +42,10 @@ class RareClassSampler:
         for counts in sample_stats:
             for c, n in counts.items():
                 totals[c] = totals.get(c, 0) + n
+        if not any(totals.values()):
+            raise ValueError(f'rare-class sampling: no pixel of the source is labelled according to '
+                             f'{stats_name} (all are the ignore index); check the label files and '
+                             "the dataset's label_map / reduce_zero_label")
         classes, probs = rcs_class_probs(totals, class_temp)
         self.images_per_class = {
             c: [i for i, counts in enumerate(sample_stats) if counts.get(c, 0) > min_pixels]
@@ -50,7 +55,7 @@ class RareClassSampler:
             # DAFormer would fail here; we drop such classes and renormalise, and say so.
             print_log(f'rare-class sampling: classes {empty} have no image with more than '
                       f'{min_pixels} pixels in {stats_name}; they are not sampled (lower min_pixels '
-                      'to include them)', logger='current', level=30)
+                      'to include them)', logger='current', level=logging.WARNING)
         keep = [i for i, c in enumerate(classes) if self.images_per_class[c]]
         if not keep:
             raise ValueError(f'rare-class sampling: no class has an image with more than '

@@ -7,7 +7,8 @@ from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 from torch.utils.data import Dataset
 
-from .checks import check_classes, check_image_folder, check_labels, load_sample
+from .checks import (check_classes, check_image_folder, check_labelled_pixels, check_labels,
+                     load_sample)
 from .class_stats import (STATS_FILENAME, compute_sample_class_stats, read_sample_class_stats,
                           save_sample_class_stats, stale_stats_reason)
 from .rare_class_sampling import RareClassSampler, stats_by_index
@@ -48,7 +49,10 @@ class UDADataset(Dataset):
         if self.length <= 0:
             raise ValueError(f'UDADataset: length must be > 0, got {self.length}')
         self.rcs = None
-        if rare_class_sampling is not None:
+        if rare_class_sampling is None:
+            # (rare-class sampling counts every label file and raises on an all-ignore set)
+            check_labelled_pixels(self.source)
+        else:
             unknown = set(rare_class_sampling) - set(RCS_DEFAULTS)
             if unknown:
                 raise KeyError(f'UDADataset: unknown rare_class_sampling keys {sorted(unknown)}; '
