@@ -55,9 +55,18 @@ def _read(path):
     return cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
 
 
-def _tile(grid, row, col):
-    y, x = row * (H + SEP), col * (W + SEP)
+def _top(grid, rows):
+    """Height of the title strip and its separator: what is above ``rows`` rows of tiles."""
+    return grid.shape[0] - (rows * H + (rows - 1) * SEP)
+
+
+def _tile(grid, row, col, rows=B):
+    y, x = _top(grid, rows) + row * (H + SEP), col * (W + SEP)
     return grid[y:y + H, x:x + W]
+
+
+TITLES = ['source', 'source label', 'target', 'pseudo-label', 'pseudo weight', 'mixed',
+          'mixed label', 'mix mask']
 
 
 def test_hook_writes_full_grid_at_interval(tmp_path):
@@ -65,9 +74,11 @@ def test_hook_writes_full_grid_at_interval(tmp_path):
     runner = _runner(tmp_path, _debug_output(), it=4)
     hook.after_train_iter(runner, batch_idx=4)
     grid = _read(_png(tmp_path, 5))
-    assert grid.shape == (2 * H + SEP, 8 * W + 7 * SEP, 3)  # max_images=2 rows, 8 columns
-    assert (grid[H:H + SEP] == 255).all()  # separator row
-    for row in range(2):
+    assert grid.shape[1:] == (8 * W + 7 * SEP, 3)  # 8 columns
+    top = _top(grid, B)  # every row of the batch is drawn by default
+    assert top > SEP and (grid[top - SEP:top] == 255).all()  # title strip, separator
+    assert (grid[top + H:top + H + SEP] == 255).all()  # separator row
+    for row in range(B):
         assert (_tile(grid, row, 0) == 255).all()  # source image, clamped
         src_label = _tile(grid, row, 1)
         assert src_label[0, 0].tolist() == PALETTE[1]
@@ -79,6 +90,22 @@ def test_hook_writes_full_grid_at_interval(tmp_path):
         assert (_tile(grid, row, 5) == 100).all()  # mixed image
         assert _tile(grid, row, 6)[0, 1].tolist() == PALETTE[2]  # mixed label
         assert (_tile(grid, row, 7) == 255).all()  # mix mask (B, 1, H, W) bool
+
+
+def test_grid_has_column_titles_and_all_rows(tmp_path):
+    from mmseg_uda.engine.hooks.uda_debug_hook import header_strip, make_debug_grid
+    grid = make_debug_grid(_debug_output(), PALETTE, sep=SEP)
+    top = _top(grid, B)
+    strip = grid[:top - SEP]
+    assert len(strip) >= 10  # readable text height
+    for col in range(len(TITLES)):  # black text on white in every column header
+        cell = strip[:, col * (W + SEP):col * (W + SEP) + W]
+        assert (cell == 255).any() and (cell < 128).any()
+    np.testing.assert_array_equal(strip, header_strip(TITLES, W, SEP))  # titles in column order
+    assert header_strip(['source'], W, SEP).tolist() != header_strip(['target'], W, SEP).tolist()
+    assert _tile(grid, B - 1, 1)[0, 0].tolist() == PALETTE[1]  # the last sample is drawn
+    two = make_debug_grid(_debug_output(), PALETTE, max_images=2, sep=SEP)
+    assert two.shape[0] == top + 2 * H + SEP
 
 
 def test_hook_skips_other_iterations_and_disabled(tmp_path):
@@ -97,7 +124,7 @@ def test_hook_skips_missing_keys_and_resizes(tmp_path):
     hook = UDADebugVisualizationHook(interval=1, max_images=5)
     hook.after_train_iter(_runner(tmp_path, out, it=0), batch_idx=0)
     grid = _read(_png(tmp_path, 1))
-    assert grid.shape == (B * H + (B - 1) * SEP, 3 * W + 2 * SEP, 3)  # B rows < max_images
+    assert grid.shape[1:] == (3 * W + 2 * SEP, 3) and _top(grid, B) > SEP  # B rows < max_images
     assert (_tile(grid, 0, 0) == 0).all()
     assert _tile(grid, 2, 1)[0, 0].tolist() == PALETTE[1]
     assert (_tile(grid, 1, 2) == 0).all()
@@ -120,7 +147,7 @@ def test_hook_unwraps_ddp(tmp_path):
     UDADebugVisualizationHook(interval=1).after_train_iter(
         _runner(tmp_path, None, it=0, model=ddp), batch_idx=0)
     grid = _read(_png(tmp_path, 1))
-    assert grid.shape == (H, W, 3) and (grid == PALETTE[1]).all()
+    assert grid.shape[1] == W and (_tile(grid, 0, 0, rows=1) == PALETTE[1]).all()
 
 
 def test_palette_fallback(tmp_path):
@@ -139,11 +166,13 @@ def test_palette_fallback(tmp_path):
     runner = _runner(tmp_path, dict(pseudo_label=label), it=0)
     runner.visualizer = vis
     UDADebugVisualizationHook(interval=1).after_train_iter(runner, batch_idx=0)
-    grid = _read(_png(tmp_path, 1))
-    assert grid[0, 0].tolist() == [0, 0, 0]
-    assert grid[1, 1].tolist() == lut[7].tolist()
+    tile = _tile(_read(_png(tmp_path, 1)), 0, 0, rows=1)
+    assert tile[0, 0].tolist() == [0, 0, 0]
+    assert tile[1, 1].tolist() == lut[7].tolist()
 
 
 def test_hook_invalid_args():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r'interval \(0\)'):
         UDADebugVisualizationHook(interval=0)
+    with pytest.raises(ValueError, match=r'max_images \(0\)'):
+        UDADebugVisualizationHook(max_images=0)
