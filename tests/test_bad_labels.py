@@ -183,3 +183,28 @@ def test_all_ignore_source_set_with_rare_class_sampling(tmp_path):
                                          rf'{tmp_path}/src/sample_class_stats.json'):
         UDADataset(source_cfg(tmp_path / 'src'), plain_target(tmp_path / 'tgt'),
                    rare_class_sampling=RCS)
+
+
+# -- c. a crop larger than the image ------------------------------------------------------------
+@pytest.mark.parametrize('paired', [True, False])
+def test_image_smaller_than_the_crop_warns_once(tmp_path, paired, warnings_logged):
+    from mmengine.dataset import pseudo_collate
+    from mmseg.registry import MODELS
+    paths = write_pairs(tmp_path, [np.zeros((12, 40), np.uint8), np.zeros((40, 40), np.uint8)])
+    crop = dict(type='RandomCrop', crop_size=(32, 32))
+    ds = camvid(tmp_path, pipeline=LOAD[:3] + [crop, LOAD[3]])
+    pre = MODELS.build(dict(type='UDADataPreProcessor', mean=[0.] * 3, std=[1.] * 3,
+                            size=(32, 32), seg_pad_val=255))
+    pre(pseudo_collate([ds[0]]), training=False)  # (validation: not warned)
+    assert not warnings_logged
+    batch = pseudo_collate([ds[1], ds[0]])
+    for _ in range(2):
+        pre(dict(source=batch, target=batch) if paired else batch, training=True)
+    small = [m for m in warnings_logged if 'smaller than the crop size' in m]
+    where = ' of the source batch' if paired else ''
+    assert len(small) == 1, warnings_logged
+    assert small[0].startswith(f'image {paths[0][0]}{where} is 12x32 (H x W; (12, 40) as loaded) '
+                               'after the pipeline, smaller than the crop size (32, 32)')
+    warnings_logged.clear()
+    pre(pseudo_collate([ds[1]]), training=True)
+    assert not warnings_logged
