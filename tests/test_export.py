@@ -14,7 +14,7 @@ from conftest import REPO
 from test_tools import run
 from test_uda_integration import DACS_DEMO, options
 
-from mmseg.apis import inference_model, init_model
+from mmseg.apis import MMSegInferencer, inference_model, init_model
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
 import export  # noqa: E402
@@ -60,6 +60,9 @@ def test_export_loads_in_mmseg_and_predicts_as_the_uda_model(dacs_run, network):
     uda = init_model(DACS_DEMO, dacs_run['ckpt'], device='cpu',
                      cfg_options={'model.predict_on': network})
     assert torch.equal(logits(model, dacs_run['images']), logits(uda, dacs_run['images']))
+    inferencer = MMSegInferencer(cfg_path, ckpt_path, device='cpu')
+    pred = inferencer(dacs_run['images'][0])['predictions']
+    np.testing.assert_array_equal(pred, logits(model, dacs_run['images'][:1])[0].argmax(0))
 
 
 def test_teacher_export_differs_from_student_export(dacs_run):
