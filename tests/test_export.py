@@ -107,6 +107,11 @@ def test_infer_writes_overlays_and_label_pngs(dacs_run):
 
 
 def test_bad_inputs_are_named(dacs_run, tmp_path):
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    model = Config.fromfile(DACS_DEMO).model
+    with pytest.raises(ValueError, match='set model.segmentor.pretrained instead'):
+        MODELS.build(dict(model, pretrained='open-mmlab://resnet18_v1c'))
     with pytest.raises(KeyError, match='not a UDA config'):
         export.export_network(osp.join(REPO, 'configs', 'demo', 'source_only_toy_shift.py'),
                               dacs_run['ckpt'])
