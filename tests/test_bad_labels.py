@@ -102,7 +102,8 @@ def test_class_statistics_of_another_dataset_are_recomputed(tmp_path, warnings_l
     ds = UDADataset(src_b, tgt, rare_class_sampling=RCS)
     assert ds.rcs.classes == [0, 1, 2]  # b's own counts, not a's
     assert any(re.match(rf'rare-class sampling: class statistics {stats_b} was taken from other '
-                        r'label files.*recomputing them', m) for m in warnings_logged), warnings_logged
+                        r'label files.*recomputing them', m)
+               for m in warnings_logged), warnings_logged
     assert json.loads(stats_b.read_text())['samples'][0]['counts'] == {'0': 96, '1': 128, '2': 32}
     warnings_logged.clear()
     UDADataset(src_b, tgt, rare_class_sampling=RCS)  # the rewritten file is used as is
@@ -208,3 +209,78 @@ def test_image_smaller_than_the_crop_warns_once(tmp_path, paired, warnings_logge
     warnings_logged.clear()
     pre(pseudo_collate([ds[1]]), training=True)
     assert not warnings_logged
+
+
+# -- e. val / test / target label folders checked when training starts ---------------------------
+def _runner(tmp_path, val, test=None, **kwargs):
+    """A tiny Runner (test_bad_input's ToyModel) with val (and test) sets, checked by the hook."""
+    import uuid
+
+    from mmengine.runner import Runner
+    from test_bad_input import ToyDataset, ToyModel
+    loader = dict(batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False))
+    evaluator = dict(type='IoUMetric')
+    extra = {}
+    if test is not None:
+        extra = dict(test_dataloader=dict(loader, dataset=test), test_cfg=dict(type='TestLoop'),
+                     test_evaluator=evaluator)
+    model = ToyModel()
+    runner = Runner(
+        model=model, work_dir=str(tmp_path / 'work'), experiment_name=uuid.uuid4().hex,
+        train_dataloader=dict(dataset=ToyDataset(), sampler=dict(type='InfiniteSampler'),
+                              batch_size=2, num_workers=0),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        train_cfg=dict(by_epoch=False, max_iters=1, val_interval=100, val_begin=100),
+        val_dataloader=dict(loader, dataset=val), val_cfg=dict(type='ValLoop'),
+        val_evaluator=evaluator, custom_hooks=[dict(type='DatasetCheckHook')],
+        default_hooks=dict(checkpoint=None), default_scope='mmseg', log_level='WARNING',
+        **extra, **kwargs)
+    return runner, model
+
+
+def _val_set(root, pipeline=LOAD, labels='labels'):
+    """A Cityscapes-style val set as a plain mmseg dataset (which lists label paths unchecked)."""
+    prefix = dict(img_path='images', seg_map_path=labels) if labels else dict(img_path='images')
+    return dict(plain_target(root), data_prefix=prefix, pipeline=pipeline)
+
+
+def test_missing_val_label_folder_fails_when_training_starts(tmp_path):
+    write_pairs(tmp_path / 'val', [np.zeros((8, 8), np.uint8)])
+    os.rename(tmp_path / 'val' / 'labels', tmp_path / 'val' / 'gtFine')
+    runner, model = _runner(tmp_path, _val_set(tmp_path / 'val'))
+    with pytest.raises(FileNotFoundError, match=rf'BaseSegDataset: label folder {tmp_path}/val/'
+                                                r'labels does not exist \(val_dataloader.dataset.'
+                                                r'data_prefix.seg_map_path, data_root='):
+        runner.train()
+    assert model.calls == 0  # before the first iteration
+
+
+def test_val_set_without_seg_map_path_fails_when_training_starts(tmp_path):
+    write_pairs(tmp_path / 'val', [np.zeros((8, 8), np.uint8)])
+    runner, _ = _runner(tmp_path, _val_set(tmp_path / 'val', labels=None))
+    with pytest.raises(ValueError, match=r'labels are required but val_dataloader.dataset.'
+                                         r'data_prefix.seg_map_path is not set'):
+        runner.train()
+
+
+def test_missing_test_label_folder_fails_when_training_starts(tmp_path):
+    write_pairs(tmp_path / 'val', [np.zeros((8, 8), np.uint8)])
+    write_pairs(tmp_path / 'test', [np.zeros((8, 8), np.uint8)])
+    runner, model = _runner(tmp_path, _val_set(tmp_path / 'val'),
+                            _val_set(tmp_path / 'test', labels='nowhere'))
+    with pytest.raises(FileNotFoundError, match=rf'label folder {tmp_path}/test/nowhere does not '
+                                                r'exist \(test_dataloader.dataset.data_prefix.'
+                                                r'seg_map_path'):
+        runner.train()
+    assert model.calls == 0
+
+
+def test_unlabelled_test_set_and_good_val_set_train(tmp_path):
+    """A test set whose pipeline loads no labels (format-only, for a benchmark server) needs
+    none."""
+    write_pairs(tmp_path / 'val', [np.zeros((8, 8), np.uint8)])
+    write_pairs(tmp_path / 'test', [np.zeros((8, 8), np.uint8)])
+    test = _val_set(tmp_path / 'test', pipeline=[LOAD[0], LOAD[-1]], labels='nowhere')
+    runner, model = _runner(tmp_path, _val_set(tmp_path / 'val'), test)
+    runner.train()
+    assert model.calls == 1

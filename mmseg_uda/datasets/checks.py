@@ -39,13 +39,20 @@ def check_image_folder(dataset):
         raise ValueError(f'{name}: no images found in {img_dir} with suffix {suffix!r}')
 
 
-def check_labels(dataset, require_labels=None):
+def check_labels(dataset, require_labels=None, key=None):
     """Check that every image of a built dataset has its label file.
 
     Args:
         dataset (BaseSegDataset): fully initialised dataset.
         require_labels (bool, optional): True: every sample must have a seg map; False: skip the
             check (unlabelled target data); None: check the seg maps the dataset lists.
+        key (str, optional): the dataset's config key (e.g. ``val_dataloader.dataset``), named in
+            the errors.
+
+    Raises:
+        ValueError: the dataset is empty, or labels are required and ``data_prefix`` has no
+            ``seg_map_path``.
+        FileNotFoundError: the label folder or a label file does not exist.
     """
     name = type(dataset).__name__
     if len(dataset) == 0:
@@ -53,22 +60,29 @@ def check_labels(dataset, require_labels=None):
                          f'data_prefix={dataset.data_prefix})')
     if require_labels is False:
         return
+    prefix_key = f'{key}.data_prefix.seg_map_path' if key else 'data_prefix.seg_map_path'
+    seg_dir = dataset.data_prefix.get('seg_map_path')
+    if seg_dir is not None and not osp.isdir(seg_dir):
+        raise FileNotFoundError(f'{name}: label folder {seg_dir} does not exist ({prefix_key}, '
+                                f'data_root={dataset.data_root!r}); set {prefix_key} to the folder '
+                                'of the label files')
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
         seg_map = info.get('seg_map_path')
         if seg_map is None:
             if require_labels:
-                raise ValueError(f'{name}: labels are required but data_prefix has no seg_map_path '
+                raise ValueError(f'{name}: labels are required but {prefix_key} is not set '
                                  f'(data_root={dataset.data_root!r})')
             return
         if not osp.isfile(seg_map):
-            raise FileNotFoundError(f'{name}: image {info["img_path"]} has no label file {seg_map}')
+            raise FileNotFoundError(f'{name}: image {info["img_path"]} has no label file {seg_map}'
+                                    + (f' ({prefix_key})' if key else ''))
 
 
 def check_labelled_pixels(dataset, max_files=16):
     """Warn when a labelled dataset seems to hold no labelled pixel (every value the ignore index
-    after its label mapping: a wrong ``label_map`` / ``reduce_zero_label``, unconverted labels), which
-    would train at loss 0 without a word.
+    after its label mapping: a wrong ``label_map`` / ``reduce_zero_label``, unconverted labels),
+    which would train at loss 0 without a word.
 
     Reads at most ``max_files`` label files, evenly spaced over the dataset, so that the check stays
     cheap on large sets (rare-class sampling counts every file and raises on such a set anyway).
