@@ -284,3 +284,13 @@ def test_unlabelled_test_set_and_good_val_set_train(tmp_path):
     runner, model = _runner(tmp_path, _val_set(tmp_path / 'val'), test)
     runner.train()
     assert model.calls == 1
+
+
+def test_target_set_that_loads_labels_needs_its_label_folder(tmp_path):
+    write_pairs(tmp_path / 'src', [np.ones((8, 8), np.uint8)])
+    write_pairs(tmp_path / 'tgt', [np.zeros((8, 8), np.uint8)])
+    target = _val_set(tmp_path / 'tgt', labels='gtFine/train')
+    with pytest.raises(FileNotFoundError, match=rf'label folder {tmp_path}/tgt/gtFine/train does '
+                                                r'not exist'):
+        UDADataset(source_cfg(tmp_path / 'src'), target)
+    UDADataset(source_cfg(tmp_path / 'src'), dict(target, pipeline=[LOAD[0], LOAD[-1]]))

@@ -79,6 +79,14 @@ def check_labels(dataset, require_labels=None, key=None):
                                     + (f' ({prefix_key})' if key else ''))
 
 
+def loads_labels(dataset):
+    """Whether an mmseg dataset's pipeline holds a ``LoadAnnotations`` (then it needs labels)."""
+    if not hasattr(dataset, 'data_prefix') or not hasattr(dataset, 'get_data_info'):
+        return False
+    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms', [])
+    return any('LoadAnnotations' in type(t).__name__ for t in transforms)
+
+
 def check_labelled_pixels(dataset, max_files=16):
     """Warn when a labelled dataset seems to hold no labelled pixel (every value the ignore index
     after its label mapping: a wrong ``label_map`` / ``reduce_zero_label``, unconverted labels),

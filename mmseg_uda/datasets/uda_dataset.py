@@ -8,7 +8,7 @@ from mmseg.registry import DATASETS
 from torch.utils.data import Dataset
 
 from .checks import (check_classes, check_image_folder, check_labelled_pixels, check_labels,
-                     load_sample)
+                     load_sample, loads_labels)
 from .class_stats import (STATS_FILENAME, compute_sample_class_stats, read_sample_class_stats,
                           save_sample_class_stats, stale_stats_reason)
 from .rare_class_sampling import RareClassSampler, stats_by_index
@@ -126,11 +126,16 @@ class UDADataset(Dataset):
 
 
 def _build_checked(dataset, require_labels):
-    """Build a dataset config (any mmseg dataset) with clear errors for missing or empty data."""
+    """Build a dataset config (any mmseg dataset) with clear errors for missing or empty data.
+
+    ``require_labels=False`` (an unlabelled target) still checks the labels when the dataset's
+    pipeline loads them.
+    """
     if isinstance(dataset, dict):
         dataset = DATASETS.build(dict(dataset, lazy_init=True))
         check_image_folder(dataset)
         dataset.full_init()
+    require_labels = require_labels or loads_labels(dataset)
     if require_labels or dataset.metainfo.get('classes') is not None:
         check_classes(dataset)  # (an unlabelled target needs no class names)
     check_labels(dataset, require_labels)

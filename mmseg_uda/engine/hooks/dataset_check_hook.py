@@ -4,7 +4,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 from mmseg.registry import DATASETS, HOOKS
 
-from ...datasets.checks import check_image_folder, check_labels
+from ...datasets.checks import check_image_folder, check_labels, loads_labels
 
 _LOOPS = (('_train_loop', 'train_dataloader'), ('_val_loop', 'val_dataloader'),
           ('_test_loop', 'test_dataloader'))
@@ -31,7 +31,7 @@ class DatasetCheckHook(Hook):
     def before_run(self, runner):
         for key, dataset in _run_datasets(runner):
             for part_key, part in _parts(key, dataset):
-                if _loads_labels(part):
+                if loads_labels(part):
                     check_labels(part, require_labels=True, key=part_key)
 
 
@@ -68,10 +68,3 @@ def _parts(key, dataset):
              if hasattr(dataset, name)]
     return parts or [(key, dataset)]
 
-
-def _loads_labels(dataset):
-    """Whether an mmseg dataset's pipeline holds a ``LoadAnnotations`` (then it needs labels)."""
-    if not hasattr(dataset, 'data_prefix') or not hasattr(dataset, 'get_data_info'):
-        return False
-    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms', [])
-    return any('LoadAnnotations' in type(t).__name__ for t in transforms)
