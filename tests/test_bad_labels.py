@@ -157,6 +157,23 @@ def test_rcs_stats_tool_writes_the_fingerprinted_format(tmp_path, warnings_logge
     assert not [m for m in warnings_logged if 'class statistics' in m], warnings_logged
 
 
+
+def test_converter_statistics_carry_the_fingerprint_of_their_outputs(tmp_path):
+    """The GTA5 converter writes the same format: read back fresh, stale after a re-conversion
+    that changes a label."""
+    from test_converters import _gta_out, _make_gta
+
+    from mmseg_uda.datasets.class_stats import read_sample_class_stats, stale_stats_reason
+    from mmseg_uda.datasets.label_mapping import convert_gta5
+    outputs = [_gta_out(p) for p in _make_gta(tmp_path)]
+    stats_file = convert_gta5(str(tmp_path))['stats_file']
+    stats, fingerprint = read_sample_class_stats(stats_file)
+    assert fingerprint['count'] == 3
+    assert stale_stats_reason(stats_file, stats, fingerprint, outputs) is None
+    cv2.imwrite(outputs[1], np.full((6, 8), 255, np.uint8))  # converted again, another mapping
+    assert 'was taken from other label files' in stale_stats_reason(stats_file, stats,
+                                                                    fingerprint, outputs)
+
 # -- b. an all-ignore source set ------------------------------------------------------------------
 @pytest.mark.parametrize('n', [3, 40])
 def test_all_ignore_source_set_warns_at_build(tmp_path, n, warnings_logged):
