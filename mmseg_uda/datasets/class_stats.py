@@ -132,7 +132,7 @@ def stale_stats_reason(path, stats, fingerprint, label_files):
 
     Returns:
         str | None: e.g. ``'has no entry for <file>'`` or ``'was taken from other label files
-        (fingerprint ...)'``. A file without a fingerprint is not stale by itself.
+        ...'``. A file without a fingerprint is not stale by itself.
     """
     for file in label_files:
         if osp.normpath(osp.abspath(file)) not in stats:
@@ -141,9 +141,10 @@ def stale_stats_reason(path, stats, fingerprint, label_files):
         return None
     now = label_fingerprint(list(stats), osp.dirname(osp.abspath(path)))
     if now != fingerprint:
-        return (f'was taken from other label files: their fingerprint was {fingerprint}, the '
-                f'files it lists now give {now} (labels converted again, or a file of another '
-                'dataset)')
+        def show(fp):
+            return f'{fp.get("count")} files, sha1 {str(fp.get("sha1"))[:12]}'
+        return (f'was taken from other label files (fingerprint {show(fingerprint)}; the files it '
+                f'lists now: {show(now)}): labels converted again, or another dataset\'s file')
     return None
 
 

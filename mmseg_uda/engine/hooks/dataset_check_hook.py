@@ -5,9 +5,7 @@ from mmengine.runner import BaseLoop
 from mmseg.registry import DATASETS, HOOKS
 
 from ...datasets.checks import check_image_folder, check_labels, loads_labels
-
-_LOOPS = (('_train_loop', 'train_dataloader'), ('_val_loop', 'val_dataloader'),
-          ('_test_loop', 'test_dataloader'))
+from .class_count_check_hook import _LOOPS
 
 
 @HOOKS.register_module()
