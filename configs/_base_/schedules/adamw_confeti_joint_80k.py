@@ -9,9 +9,14 @@ optim_wrapper = dict(
     constructor='MultiOptimWrapperConstructor',
     student=dict(
         optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
-        paramwise_cfg=dict(custom_keys=dict(
-            head=dict(lr_mult=10.0), consistency_proj=dict(lr_mult=10.0),
-            pos_block=dict(decay_mult=0.0), norm=dict(decay_mult=0.0)))),
+        # the keys of adamw_daformer_40k.py (see there for MiT's stage-final norms) plus phi
+        paramwise_cfg=dict(custom_keys={
+            'head': dict(lr_mult=10.0), 'consistency_proj': dict(lr_mult=10.0),
+            'pos_block': dict(decay_mult=0.0), 'norm': dict(decay_mult=0.0),
+            'backbone.layers.0.2.': dict(decay_mult=0.0),
+            'backbone.layers.1.2.': dict(decay_mult=0.0),
+            'backbone.layers.2.2.': dict(decay_mult=0.0),
+            'backbone.layers.3.2.': dict(decay_mult=0.0)})),
     generator=dict(optimizer=cut_optimizer),
     discriminator=dict(optimizer=cut_optimizer),
     patch_mlp=dict(optimizer=cut_optimizer))
