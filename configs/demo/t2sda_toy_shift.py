@@ -1,5 +1,5 @@
 # T2S-DA on the toy shift, CPU-sized: dacs_toy_shift.py's DACS (warm start from the source-only demo
-# model, 150 iterations, EMA 0.99, no pseudo-label crop, no feature distance) plus 0.1 * L_pull with
+# model, 150 iterations, EMA 0.99, ClassMix per image, no pseudo-label crop, no feature distance) plus 0.1 * L_pull with
 # the paper's values (configs/_base_/uda/t2sda.py), the projector on the tiny ResNet-18's layer4
 # (256-d, stride 8) from random weights (it is not in the warm-start checkpoint). FDA beta 0.01 on
 # the 128x256 images swaps a band of floor(0.01 * 128) = 1 frequency (the mean colour and the
@@ -12,6 +12,7 @@ model = dict(
     segmentor={{_base_.segmentor}},
     projection_head=dict(in_channels=256),
     ema=dict(alpha=0.99),
+    mix_scope='image',
     pseudo_weight_ignore_top=0,
     pseudo_weight_ignore_bottom=0,
     imnet_feature_dist=None)

@@ -5,9 +5,16 @@
 # (DeepLabV2 only): the projector reads MiT stage 3 (320-d, stride 16: a 32x32 grid on 512 crops;
 # stage 4 at stride 32 leaves 16x16 cells), 320 -> 320 -> 128; its lr is x10 like every head.
 _base_ = ['../dacs/dacs_daformer-mitb5_gta2cs.py']
-model = dict(  # the contrast's values are RCCR's defaults (configs/_base_/uda/rccr.py)
+model = dict(  # the contrast's values of configs/_base_/uda/rccr.py (RCCR §4.1.2)
     type='RCCR',
     projection_head=dict(type='ProjectionHead', in_channels=320, channels=320, out_channels=128,
                          num_convs=2, in_index=2),
-    ramp_iters={{_base_.max_iters}})
+    region_contrast=dict(tau=0.1, confidence=0.75, random_half=True, class_aware=True,
+                         memory_batches=3, normalize='square', detach_negatives=False,
+                         drop_ignore_negatives=False, chunk_size=4096),
+    contrast_weight=0.01,
+    ramp_iters={{_base_.max_iters}},
+    ramp_power=0.5,
+    cut_area=0.5,
+    cut_aug=True)
 model_wrapper_cfg = dict(find_unused_parameters=True)  # see configs/_base_/uda/rccr.py

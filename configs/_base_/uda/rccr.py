@@ -1,10 +1,12 @@
-# RCCR (Zhou et al., ICME 2022; methods/rccr.md): DACS as RCCR's Algorithm 1 runs it, plus the
-# region-wise contrastive loss. Every value is the paper's unless marked:
-# - DACS part (the paper only says "following [61]"; spec §1, §3.3: DACS's own settings): EMA
-#   teacher alpha 0.99 with the DACS ramp (UNSPECIFIED -> DACS), teacher BN in train mode, the
-#   pseudo-label weight = share of teacher confidences >= 0.968 (UNSPECIFIED -> DACS), ClassMix of
-#   half the source classes per image, colour jitter s=0.25 (p=0.8) + Gaussian blur on the mixed
-#   images (DACS), L_cons weight lambda=1, no pseudo-label crop and no feature distance (DAFormer's);
+# RCCR (Zhou et al., ICME 2022): DACS as RCCR's Algorithm 1 runs it, plus the region-wise contrastive
+# loss (§3.2). Protocol: DACS's own (RCCR §4.1.2 "following [61]"), not DAFormer's. Every value is the
+# paper's unless marked:
+# - DACS part (the paper only says "following [61]": DACS's own settings): EMA teacher alpha 0.99
+#   with the DACS ramp (UNSPECIFIED -> DACS), teacher BN in train mode, the pseudo-label weight =
+#   share of teacher confidences >= 0.968 (UNSPECIFIED -> DACS), ClassMix of half the source classes
+#   of each image (mix_scope='image', DACS), colour jitter s=0.25 (p=0.8) + Gaussian blur on the
+#   mixed images (DACS), L_cons weight lambda=1, no pseudo-label crop and no feature distance
+#   (DAFormer's);
 # - the teacher predicts (Alg. 1 returns the teacher; DACS evaluated the student);
 # - projector 2048 -> 2048 -> 128 with ReLU on ResNet layer4, L2-normalised; its teacher copy is the
 #   EMA ("momentum projector"). Biases on, no BN (UNSPECIFIED -> spec suggestion);
@@ -29,6 +31,7 @@ model = dict(
     predict_on='teacher',
     pseudo_weight_ignore_top=0,
     pseudo_weight_ignore_bottom=0,
+    mix_scope='image',
     strong_aug=dict(color_jitter_strength=0.25),
     imnet_feature_dist=None,
     projection_head=dict(type='ProjectionHead', in_channels=2048, channels=2048, out_channels=128,

@@ -1,8 +1,8 @@
 # CamVid day->dusk benchmark, `t2sda`: T2S-DA (configs/_base_/uda/t2sda.py: FDA pseudo-target with
 # the paired dusk crop, beta 0.01; 3x3 Conv-BN-ReLU x2 projector to 256-d on the ResNet-18 layer4
 # (512-d); CBQS n = 128, 1024 negatives half day / half unreliable dusk, InfoNCE tau 0.2, lambda
-# 0.1, DRW beta 0.5) on the `dacs` row's DACS (same warm start, schedule, EMA 0.99, teacher
-# predicts, no crop, no feature distance), 300 iterations. The projector starts from random
+# 0.1, DRW beta 0.5) on the `dacs` row's DACS (same warm start, schedule, EMA 0.99, ClassMix per
+# image, teacher predicts, no crop, no feature distance), 300 iterations. The projector starts from random
 # weights (it is not in the warm-start checkpoint).
 _base_ = [
     './_base_/model_dlv2_r18.py', './_base_/uda_day2dusk.py', '../../_base_/uda/t2sda.py',
@@ -12,6 +12,7 @@ model = dict(
     segmentor={{_base_.segmentor}},
     projection_head=dict(in_channels=512),
     ema=dict(alpha=0.99),
+    mix_scope='image',
     predict_on='teacher',
     pseudo_weight_ignore_top=0,
     pseudo_weight_ignore_bottom=0,
