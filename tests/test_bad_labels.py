@@ -68,14 +68,16 @@ def test_palette_label_read_by_opencv_gets_the_palette_hint(tmp_path):
         camvid(tmp_path, pipeline=pipeline)[0]
 
 
-def test_rgb_label_in_the_class_statistics_pass(tmp_path):
-    """Rare-class sampling counts classes before any pipeline runs: the same check applies."""
+@pytest.mark.parametrize('rcs', [dict(min_pixels=1), None])
+def test_rgb_label_when_the_uda_dataset_is_built(tmp_path, rcs):
+    """The source's labels are read at build, before any pipeline (which may lack
+    ValidateSegLabel): by the class statistics (rare-class sampling) or the labelled-pixel check."""
     write_pairs(tmp_path / 'tgt', [np.zeros((8, 8), np.uint8)])
     paths = write_pairs(tmp_path / 'src', [np.zeros((8, 8), np.uint8)])
     cv2.imwrite(paths[0][1], np.full((8, 8, 3), 1, np.uint8))
     with pytest.raises(ValueError, match=rf'label {paths[0][1]}: the label has shape \(8, 8, 3\)'):
         UDADataset(source_cfg(tmp_path / 'src'), plain_target(tmp_path / 'tgt'),
-                   rare_class_sampling=dict(min_pixels=1))
+                   rare_class_sampling=rcs)
 
 
 # -- d. stale class statistics -------------------------------------------------------------------
