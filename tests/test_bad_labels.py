@@ -28,10 +28,13 @@ def warnings_logged(monkeypatch):
             if record.levelno >= logging.WARNING:
                 records.append(record.getMessage())
     handler = Keep()
-    logger = MMLogger.get_current_instance()
+    logger = MMLogger.get_current_instance()  # (a Runner built earlier may have set it to ERROR)
+    level = logger.level
+    logger.setLevel(min(level, logging.WARNING) if level else logging.WARNING)
     logger.addHandler(handler)
     yield records
     logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 # -- a. colour labels --------------------------------------------------------------------------
