@@ -21,6 +21,9 @@ and is a no-op where the problem does not exist:
    previous best) *before* writing the new one: a crash or kill during the write leaves a truncated
    ``iter_N.pth``, and ``last_checkpoint`` may point to a deleted file. We write to a temporary file in the
    same folder and ``os.replace`` it, and delete old checkpoints only after the new one is written.
+   A checkpoint outside the run's work dir is never deleted (a copied work dir, or another run's
+   checkpoint resumed from, carries absolute paths of that run's best checkpoint), and the temporary
+   file of a killed write is deleted at the next save.
 5. :func:`patch_checked_loading` - mmengine's ``Runner.load_checkpoint`` (``load_from``, ``--resume``,
    ``tools/test.py``) loads non-strictly and only logs missing keys and shape mismatches, so a checkpoint
    of another model silently leaves (part of) the network at random weights. We raise instead, naming
@@ -177,34 +180,84 @@ def atomic_put(obj, filepath, mode='wb', encoding=None):
         raise
 
 
-class _DeferredRemoval:
-    """A file backend whose ``remove``/``rmtree`` are recorded instead of done (see fix 4)."""
+_TMP_NAME = re.compile(r'^\..+\.[0-9a-f]{8}\.tmp$')  # atomic_put's temporary files
 
-    def __init__(self, backend):
-        self._backend, self.pending = backend, []
+
+def _inside(path, folders):
+    """Whether local ``path`` lies in one of ``folders`` (symbolic links resolved)."""
+    path = osp.realpath(path)
+    return any(osp.commonpath([path, osp.realpath(f)]) == osp.realpath(f) for f in folders)
+
+
+class _DeferredRemoval:
+    """A file backend whose ``remove``/``rmtree`` are recorded instead of done (see fix 4), and
+    to which local files outside ``folders`` do not exist: a checkpoint of another run, named by
+    a record restored from a copied work dir or another run's checkpoint (``best_ckpt``), is
+    never deleted."""
+
+    def __init__(self, backend, folders):
+        self._backend, self.pending, self.folders, self.foreign = backend, [], folders, []
+
+    def _foreign(self, path):
+        path = str(path)
+        if '://' in path or _inside(path, self.folders):
+            return False
+        if path not in self.foreign:
+            self.foreign.append(path)
+        return True
+
+    def isfile(self, path):
+        return not self._foreign(path) and self._backend.isfile(path)
+
+    def isdir(self, path):
+        return not self._foreign(path) and self._backend.isdir(path)
 
     def remove(self, path):
-        self.pending.append((self._backend.remove, path))
+        if not self._foreign(path):
+            self.pending.append((self._backend.remove, path))
 
     def rmtree(self, path):
-        self.pending.append((self._backend.rmtree, path))
+        if not self._foreign(path):
+            self.pending.append((self._backend.rmtree, path))
 
     def __getattr__(self, name):
         return getattr(self._backend, name)
 
 
+def remove_stale_temporaries(folder):
+    """Delete the temporary files of :func:`atomic_put` in ``folder`` (left by a killed write).
+    Called by the process that writes the checkpoints, right after it saved one."""
+    from mmengine.logging import print_log
+    if '://' in str(folder) or not osp.isdir(folder):
+        return
+    for name in sorted(os.listdir(folder)):
+        if _TMP_NAME.match(name):
+            os.remove(osp.join(folder, name))
+            print_log(f'removed {osp.join(folder, name)}, the partial file of an interrupted '
+                      'checkpoint write', logger='current', level=30)
+
+
 def _remove_after_saving(method):
-    def wrapped(self, *args, **kwargs):
+    def wrapped(self, runner, *args, **kwargs):
+        from mmengine.dist import is_main_process
+        from mmengine.logging import print_log
         backend = getattr(self, 'file_backend', None)
         if backend is None:
-            return method(self, *args, **kwargs)
-        self.file_backend = deferred = _DeferredRemoval(backend)
+            return method(self, runner, *args, **kwargs)
+        folders = [runner.work_dir, self.out_dir]
+        self.file_backend = deferred = _DeferredRemoval(backend, folders)
         try:
-            result = method(self, *args, **kwargs)
+            result = method(self, runner, *args, **kwargs)
         finally:
             self.file_backend = backend
         for remove, path in deferred.pending:  # reached only when the new checkpoint is written
             remove(path)
+        for path in deferred.foreign:
+            print_log(f'kept {path}: it is outside this run\'s work dir {runner.work_dir} '
+                      '(a record from a copied work dir or from another run\'s checkpoint); a '
+                      'run deletes no file outside its work dir', logger='current', level=30)
+        if is_main_process():  # the one process that writes checkpoints, its write done
+            remove_stale_temporaries(self.out_dir)
         return result
     wrapped.__wrapped__ = method
     return wrapped
@@ -265,11 +318,14 @@ def load_state_dict_checked(model, checkpoint, filename, revise_keys=((r'^module
     core = _network_prefixes(model)
     core_keys = [k for k in expected if k.startswith(core)]
     core_missing = [k for k in core_keys if k in missing]
-    if len(missing & set(expected)) == len(expected):
+    # parameters, not every key: a UDA model fills in its counters (draw_seed, steps_done, the
+    # teacher's steps) for a plain segmentor checkpoint, so they are never missing
+    params = [k for k, _ in model.named_parameters()]
+    if len(missing & set(expected)) == len(expected) or (params and missing.issuperset(params)):
         prefixes = sorted({k.split('.')[0] for k in state_dict})
         raise RuntimeError(f'checkpoint {filename} fits no parameter of the {name} model: its '
                            f'keys start with {prefixes}, the model expects e.g. '
-                           f'{_shorten(expected, 3)} (a checkpoint of another model?)')
+                           f'{_shorten(params or expected, 3)} (a checkpoint of another model?)')
     if core_missing and len(core_missing) < len(core_keys):
         raise RuntimeError(f'checkpoint {filename} holds only part of the {name} network: '
                            f'{len(core_missing)} of {len(core_keys)} tensors missing, e.g. '

@@ -223,8 +223,12 @@ class UDABaseSegmentor(BaseSegmentor):
                 state_dict[f'{prefix}student.{rest}'] = value
                 if self.teacher is not None:
                     state_dict[f'{prefix}teacher.module.{rest}'] = value.clone()
-            for name in ('draw_seed', 'steps_done'):  # a new run
-                state_dict.setdefault(f'{prefix}{name}', getattr(self, name).clone())
+            # a new run: its counters start from zero (they are not weights the checkpoint lacks)
+            counters = {'draw_seed': self.draw_seed, 'steps_done': self.steps_done}
+            if self.teacher is not None:
+                counters['teacher.steps'] = self.teacher.steps
+            for name, value in counters.items():
+                state_dict.setdefault(f'{prefix}{name}', value.clone())
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
