@@ -64,7 +64,8 @@ class UDADataPreProcessor(SegDataPreProcessor):
                       f'{meta.get("ori_shape")} as loaded) after the pipeline, smaller than the '
                       f'crop size {tuple(self.size)} (data_preprocessor.size): it is padded with '
                       'ignore labels, so part of every such crop trains on nothing; resize images '
-                      "up to the crop size (the pipeline's Resize) or lower crop_size (warned once)",
+                      "up to the crop size (the pipeline's Resize) or lower crop_size (warned "
+                      'once)',
                       logger='current', level=logging.WARNING)
             self._warned_small = True
             return

@@ -4,8 +4,8 @@
         [--out FILE] [--nproc N]
 
 Writes ``sample_class_stats.json`` (per-image class pixel counts after the dataset's label mapping,
-with the fingerprint of the label files they were taken from) into the dataset's ``data_root`` unless
-``--out`` is given. The GTA5/SYNTHIA/Cityscapes converters write it already (same format);
+with the fingerprint of the label files they were taken from) into the dataset's ``data_root``
+unless ``--out`` is given. The GTA5/SYNTHIA/Cityscapes converters write it already (same format);
 UDADataset computes it on first use when it is missing, and again when the fingerprint shows the
 labels changed.
 """

@@ -56,7 +56,7 @@ class ValidateSegLabel(BaseTransform):
 
 
 def _png_header(path):
-    """(bit depth, colour type) of a PNG file from its IHDR header ((None, None) for other files)."""
+    """(bit depth, colour type) of a PNG file from its IHDR header; (None, None) for other files."""
     try:
         with open(path, 'rb') as f:
             head = f.read(26)
