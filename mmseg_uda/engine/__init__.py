@@ -1,11 +1,13 @@
 from .adabn import adapt_bn_statistics
-from .config import add_common_args, check_checkpoint_paths, load_config
+from .config import (CfgOptionsAction, add_common_args, check_cfg_options, check_checkpoint_paths,
+                     load_config, read_config)
 from .ddp import DeviceAgnosticDDP, init_cpu_distributed
 from .hooks import (ClassCountCheckHook, ClassStatisticsInitHook, FiniteLossHook, RandomStateHook,
                     UDADebugVisualizationHook)
 from .optim_wrapper import CPUAmpOptimWrapper, UDAOptimWrapperConstructor
 from .pseudo_labels import (class_confidence_thresholds, confidence_histograms,
                             thresholds_from_histograms, write_pseudo_labels)
+from .resume_check_hook import ResumeCheckHook
 
 __all__ = [
     'adapt_bn_statistics', 'class_confidence_thresholds', 'confidence_histograms',
@@ -13,5 +15,6 @@ __all__ = [
     'ClassCountCheckHook', 'ClassStatisticsInitHook', 'FiniteLossHook', 'RandomStateHook',
     'UDADebugVisualizationHook',
     'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'UDAOptimWrapperConstructor',
-    'add_common_args', 'check_checkpoint_paths', 'load_config'
+    'ResumeCheckHook', 'CfgOptionsAction', 'add_common_args', 'check_cfg_options',
+    'check_checkpoint_paths', 'load_config', 'read_config'
 ]
