@@ -1,12 +1,31 @@
 import copy
+import logging
 from contextlib import contextmanager
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import (DefaultOptimWrapperConstructor, OptimWrapper,
                             OptimWrapperDict)
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 from mmengine.runner.amp import autocast
+
+
+_BF16_FLAGS = ('avx512_bf16', 'amx_bf16', 'bf16')  # x86 (AVX512-BF16, AMX), aarch64 (BF16)
+_warned_emulated_bf16 = False
+
+
+def native_cpu_bf16(cpuinfo='/proc/cpuinfo'):
+    """Whether this CPU computes bfloat16 natively (its ``/proc/cpuinfo`` flags); None where
+    unknown (no such file, e.g. macOS)."""
+    try:
+        with open(cpuinfo) as f:
+            text = f.read()
+    except OSError:
+        return None
+    flags = {flag for line in text.splitlines()
+             if line.split(':')[0].strip() in ('flags', 'Features') for flag in line.split()}
+    return bool(flags & set(_BF16_FLAGS))
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -20,6 +39,14 @@ class CPUAmpOptimWrapper(OptimWrapper):
     def __init__(self, dtype='bfloat16', **kwargs):
         super().__init__(**kwargs)
         self.cast_dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+        global _warned_emulated_bf16
+        if self.cast_dtype == torch.bfloat16 and native_cpu_bf16() is False \
+                and not _warned_emulated_bf16:
+            _warned_emulated_bf16 = True
+            print_log('--amp on a CPU without native bfloat16 instructions (no avx512_bf16 / '
+                      'amx_bf16 / bf16 flag in /proc/cpuinfo): bfloat16 is emulated, up to ~30x '
+                      'slower than float32; train without --amp on this machine',
+                      logger='current', level=logging.WARNING)
 
     @contextmanager
     def optim_context(self, model):
