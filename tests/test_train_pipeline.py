@@ -179,3 +179,26 @@ def test_a_stage_exports_its_student_with_the_translator_it_trains(tmp_path):
     cut_only = str(tmp_path / 'cut.pth')  # a translator alone (stage 0) is exported whole
     torch.save(dict(state_dict={'generator.model.1.weight': torch.ones(1)}), cut_only)
     assert sorted(train_pipeline.network_state(cut_only)) == ['generator.model.1.weight']
+
+
+def test_skipped_stage_names_the_keys_changed_since_it_ran(tmp_path, capsys):
+    """Re-running with other options skips a finished stage, warning which keys of its resolved
+    config differ from those it was trained with; options that change nothing are refused."""
+    from test_tools import DEMO
+    pipeline = tmp_path / 'pipeline.py'
+    pipeline.write_text(f"stages = [dict(name='a', config='{DEMO}')]\n")
+    work = tmp_path / 'work'
+    (work / 'a').mkdir(parents=True)
+    Config.fromfile(DEMO).dump(str(work / 'a' / 'config.py'))  # as the finished run wrote it
+    (work / 'a' / 'final.pth').write_bytes(b'')
+    argv = [str(pipeline), '--work-dir', str(work)]
+    train_pipeline.main(argv)
+    out = capsys.readouterr().out
+    assert '[a] done, skipped' in out and 'differ' not in out
+    train_pipeline.main(argv + ['--cfg-options', 'train_cfg.max_iters=7',
+                                'optim_wrapper.optimizer.lr=0.1'])
+    out = capsys.readouterr().out
+    assert '[a] done, skipped' in out and '2 keys differ (optim_wrapper.optimizer.lr, ' \
+        f'train_cfg.max_iters): delete {work}/a to run it again with them' in out
+    with pytest.raises(KeyError, match="'max_iters' is a variable of config"):
+        train_pipeline.main(argv + ['--cfg-options', 'max_iters=7'])

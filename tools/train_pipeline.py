@@ -31,7 +31,8 @@ writes its outputs under its ``--work-dir`` and, as its last act, the marker fil
 ``DIR/<name>/done``; the stage is finished when the marker exists, and a tool must remove a stale
 marker when it starts. A tool stage has no weights, so it cannot be another stage's ``init``.
 
-Running the command again skips finished stages, resumes an interrupted training stage from its
+Running the command again skips finished stages (saying which keys of a skipped stage's resolved
+config differ from those it was trained with), resumes an interrupted training stage from its
 latest checkpoint and reruns an interrupted tool stage.
 """
 import argparse
@@ -39,13 +40,16 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from any folder
 
 import mmseg_uda  # noqa: E402,F401
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.runner import find_latest_checkpoint  # noqa: E402
+
+from mmseg_uda.engine import CfgOptionsAction, check_cfg_options, read_config  # noqa: E402
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 STAGE_KEYS = {'name', 'config', 'init', 'cfg_options', 'tool'}
@@ -59,7 +63,7 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', required=True, help='one folder per stage is made here')
     parser.add_argument('--gpus', type=int, default=1, help='processes per stage (dist_train.sh)')
     parser.add_argument('--until', help='stop after this stage')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default={},
                         help='overrides applied to every stage, e.g. data roots')
     return parser.parse_args(argv)
 
@@ -148,36 +152,66 @@ def merge_init(refs, work_dir):
     return merged
 
 
+def stage_config(stage, stage_dir, args):
+    """A stage's resolved config, as written to ``DIR/<name>/config.py``."""
+    cfg = read_config(stage['config'])
+    cfg.merge_from_dict(fill_work_dir(dict(stage.get('cfg_options') or {}),
+                                      osp.abspath(args.work_dir)))
+    check_cfg_options(cfg, args.cfg_options, stage['config'])
+    cfg.merge_from_dict(args.cfg_options)
+    if stage.get('init') and not stage.get('tool'):
+        cfg.load_from = osp.join(stage_dir, 'init.pth')
+    return cfg
+
+
+def _flat(node, path=''):
+    if isinstance(node, dict):
+        return {k: v for key, child in node.items()
+                for k, v in _flat(child, f'{path}.{key}' if path else key).items()}
+    return {path: node}
+
+
+def changed_keys(old_path, cfg):
+    """The keys in which ``cfg`` differs from the config file ``old_path`` (both as read back
+    from a dump, so that tuples and lists compare alike)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        new_path = osp.join(tmp, 'config.py')
+        cfg.dump(new_path)
+        old, new = (_flat(Config.fromfile(p).to_dict()) for p in (old_path, new_path))
+    return sorted(k for k in set(old) | set(new) if old.get(k, KeyError) != new.get(k, KeyError))
+
+
 def run_stage(stage, args):
     stage_dir = osp.abspath(osp.join(args.work_dir, stage['name']))
     tool = stage.get('tool')
     marker = osp.join(stage_dir, TOOL_DONE if tool else 'final.pth')
+    cfg = stage_config(stage, stage_dir, args)
+    config = osp.join(stage_dir, 'config.py')
     if osp.isfile(marker):
-        print(f"[{stage['name']}] done, skipped ({marker})", flush=True)
+        changed = changed_keys(config, cfg) if osp.isfile(config) else []
+        note = '' if not changed else (
+            f'; WARNING: the options now give another config than the one it was trained with, '
+            f'{len(changed)} keys differ ({", ".join(changed[:8])}{", ..." * (len(changed) > 8)}'
+            f'): delete {stage_dir} to run it again with them')
+        print(f"[{stage['name']}] done, skipped ({marker}){note}", flush=True)
         return
     os.makedirs(stage_dir, exist_ok=True)
-    cfg = Config.fromfile(stage['config'])
-    cfg.merge_from_dict(fill_work_dir(dict(stage.get('cfg_options') or {}),
-                                      osp.abspath(args.work_dir)))
-    cfg.merge_from_dict(args.cfg_options)
     if stage.get('init'):
         init = osp.join(stage_dir, 'init.pth')
         save_atomic(dict(state_dict=merge_init(stage['init'], args.work_dir),
                          meta=dict(init=list(stage['init']))), init)
-        if not tool:
-            cfg.load_from = init
-    config = osp.join(stage_dir, 'config.py')
     cfg.dump(config)
     if tool:
         run_tool(stage, config, init, stage_dir, args.gpus)
         return
-    resumed = ' (resuming)' if find_latest_checkpoint(stage_dir) else ''
+    resuming = find_latest_checkpoint(stage_dir) is not None
+    resumed = ' (resuming)' if resuming else ''
     print(f"[{stage['name']}] training {stage['config']}{resumed} in {stage_dir}", flush=True)
     if args.gpus > 1:
         cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), config, str(args.gpus)]
     else:
         cmd = [sys.executable, osp.join(TOOLS, 'train.py'), config]
-    proc = subprocess.run(cmd + ['--work-dir', stage_dir, '--resume'])
+    proc = subprocess.run(cmd + ['--work-dir', stage_dir] + ['--resume'] * resuming)
     if proc.returncode != 0:
         sys.exit(f"[{stage['name']}] training failed (exit {proc.returncode}); run the same "
                  'command again to resume it')
