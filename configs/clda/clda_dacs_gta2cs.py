@@ -5,6 +5,7 @@
 # target pixels of the mixed image whose teacher confidence is >= 0.968 (DACS's threshold). The
 # other DomainContrast keys keep CLDA's values (1000 anchors per class and domain, memories of
 # 1000, tau 0.07).
+# Protocol: configs/dacs/gta2cs.py's (DAFormer §3.1, §3.3, §4.1; ClassMix classes from the batch).
 _base_ = ['../dacs/gta2cs.py']
 model = dict(
     projection_head=dict(type='ProjectionHead', in_channels=2048, out_channels=128, num_convs=2),

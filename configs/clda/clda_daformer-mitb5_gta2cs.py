@@ -5,6 +5,8 @@
 # is set (e.g. to a source-only or stage-1 checkpoint). The projection head and the label-expansion
 # prototypes read MiT stage 3 (320 channels, stride 16; stage 4 has stride 32, too coarse for
 # 1000 anchors per class).
+# Protocol: DAFormer's data and schedule (DAFormer §4.1) with CLDA's self-training (CLDA §5; no
+# ClassMix, no EMA).
 _base_ = [
     '../_base_/models/daformer_sepaspp_mitb5.py',
     '../_base_/datasets/uda_gta_to_cityscapes_512x512.py', '../_base_/uda/clda.py',

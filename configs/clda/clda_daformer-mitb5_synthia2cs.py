@@ -1,5 +1,6 @@
 # CLDA's self-training on DAFormer's network and protocol, SYNTHIA -> Cityscapes (see
 # clda_daformer-mitb5_gta2cs.py); 16- and 13-class mIoU.
+# Protocol: DAFormer's data and schedule (DAFormer §4.1) with CLDA's self-training (CLDA §5).
 _base_ = [
     '../_base_/models/daformer_sepaspp_mitb5.py',
     '../_base_/datasets/uda_synthia_to_cityscapes_512x512.py', '../_base_/uda/clda.py',

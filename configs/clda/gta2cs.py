@@ -4,6 +4,7 @@
 # sgd_poly_25k.py. Initialised from the stage-1 weights: run the whole pipeline with
 #   python tools/train_pipeline.py configs/clda/pipeline_gta2cs.py --work-dir work_dirs/clda_gta2cs
 # (it sets load_from). The student is evaluated. Reference: 60.2 mIoU (Table 1).
+# Protocol: CLDA's (§5.1-5.4, App. A, Table 5; no ClassMix, no EMA).
 _base_ = [
     './_base_/deeplabv2_713.py', '../_base_/datasets/uda_gta_to_cityscapes_713x713.py',
     '../_base_/uda/clda.py', '../_base_/schedules/sgd_poly_25k.py',

@@ -1,6 +1,7 @@
 # CONFETI stage 2 on DAFormer (MiT-B5), GTA5 -> Cityscapes: as gta2cs_stage2.py (segmenter
 # retrained from ImageNet with stage 1's generator frozen; no CUT update, no L_SC, no target-only
 # L_PCL), with the heads of confeti_daformer-mitb5_gta2cs.py.
+# Protocol: CONFETI's (§3.2.3, §4.1; ClassMix classes from the batch). Report the last checkpoint.
 _base_ = [
     './_base_/daformer_mitb5_640.py', '../_base_/datasets/uda_gta_to_cityscapes_640x640.py',
     '../_base_/uda/confeti.py', '../_base_/schedules/adamw_confeti_80k.py',

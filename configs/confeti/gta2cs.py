@@ -1,5 +1,5 @@
 # CONFETI stage 1 on DeepLabV2-R101, GTA5 -> Cityscapes: joint training of the segmenter and the CUT
-# translator (methods/confeti.md §3.1), 640x640 crops (paper; the released stage-1 config used 512),
+# translator (CONFETI §3.2), 640x640 crops (paper; the released stage-1 config used 512),
 # batch 2 + 2 per GPU, 80k iterations; every method value in configs/_base_/uda/confeti.py, the
 # optimisers in schedules/adamw_confeti_joint_80k.py. The entry point of
 #   tools/dist_train.sh configs/confeti/gta2cs.py 8
@@ -7,6 +7,7 @@
 # the paper's whole schedule (stage 0 CUT alone, this stage, stage 2 = gta2cs_stage2.py) is
 #   python tools/train_pipeline.py configs/confeti/pipeline_gta2cs.py --work-dir work_dirs/confeti_gta2cs --gpus 8
 # Reference (after stage 2): 62.2 mIoU (Table 1).
+# Protocol: CONFETI's (§4.1 and the authors' DAFormer-based code: ClassMix classes from the batch).
 _base_ = [
     './_base_/deeplabv2_640.py', '../_base_/datasets/uda_gta_to_cityscapes_640x640.py',
     '../_base_/uda/confeti.py', '../_base_/schedules/adamw_confeti_joint_80k.py',

@@ -4,6 +4,7 @@
 # Cityscapes to 1024x512, 512x512 crops (§4.1.2); uniform sampling (no rare-class sampling). The
 # crop keeps our base's flip and DAFormer's cat_max_ratio 0.75 (not in the paper).
 # Reference: 53.5 mIoU (Table 1).
+# Protocol: RCCR's (§4.1.2, Alg. 1), i.e. DACS's own settings: ClassMix classes per image.
 _base_ = [
     '../_base_/models/deeplabv2_r101v1c.py',
     '../_base_/datasets/uda_gta_to_cityscapes_512x512.py', '../_base_/uda/rccr.py',

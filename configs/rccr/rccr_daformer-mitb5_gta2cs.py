@@ -4,6 +4,7 @@
 # contrast of configs/_base_/uda/rccr.py with mu(t) ramped over the 40k iterations. Not in the paper
 # (DeepLabV2 only): the projector reads MiT stage 3 (320-d, stride 16: a 32x32 grid on 512 crops;
 # stage 4 at stride 32 leaves 16x16 cells), 320 -> 320 -> 128; its lr is x10 like every head.
+# Protocol: DAFormer's (§3.1, §3.3, §4.1 and its code: ClassMix classes from the batch).
 _base_ = ['../dacs/dacs_daformer-mitb5_gta2cs.py']
 model = dict(  # the contrast's values of configs/_base_/uda/rccr.py (RCCR §4.1.2)
     type='RCCR',

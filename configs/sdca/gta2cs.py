@@ -6,6 +6,7 @@
 # Source augmentation (code): colour jitter (0.5, 0.5, 0.5, 0.2) always, grayscale 0.2 on the device,
 # the 3x3 blur in the pipeline. Reference: 48.4 mIoU after this stage (Table 6 "multi-level"), 52.9
 # after self-training (Table 3).
+# Protocol: SDCA's (§4.1, Alg. 1 and the authors' code; no teacher, no ClassMix).
 _base_ = [
     './_base_/deeplabv2_r101v1c_frozen_bn.py', './_base_/gta2cs_data.py', '../_base_/uda/sdca.py',
     './_base_/sgd_poly_40k.py', '../_base_/default_runtime.py'

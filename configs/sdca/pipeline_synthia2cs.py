@@ -1,4 +1,4 @@
-# SDCA's stages, SYNTHIA -> Cityscapes (methods/sdca.md §4), e.g. on 4 GPUs:
+# SDCA's stages, SYNTHIA -> Cityscapes (SDCA Alg. 1, §3.3, §4.1.3), e.g. on 4 GPUs:
 #   python tools/train_pipeline.py configs/sdca/pipeline_synthia2cs.py --work-dir work_dirs/sdca_synthia2cs \
 #       --gpus 4
 # 1  source-only warm-up, CE + 0.75 Lovasz (stages/synthia2cs_1_source.py);
@@ -7,6 +7,8 @@
 # 3  offline pseudo-labels with per-class median thresholds (tools/pseudo_label.py, stage 2's network);
 # 4  self-training on them (stages/synthia2cs_4_self_training.py), re-initialised from ImageNet as the
 #    authors' code; the paper's "fine-tune" is init=['2_sdca'].
+# Report stage 4's last checkpoint (DIR/4_self_training/final.pth), not the best on Cityscapes val,
+# which is this protocol's test set.
 stages = [
     dict(name='1_source', config='{{ fileDirname }}/stages/synthia2cs_1_source.py'),
     dict(name='2_sdca', config='{{ fileDirname }}/synthia2cs.py', init=['1_source']),

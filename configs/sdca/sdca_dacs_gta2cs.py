@@ -3,6 +3,7 @@
 # in the same stage (configs/_base_/uda/sdca_dacs.py). Warm start: a source-only checkpoint
 # (load_from), which also initialises the class statistics (a pass over GTA5 at 1280x720 before the
 # first iteration).
+# Protocol: DAFormer's (§3.1, §3.3, §4.1 and its code: ClassMix classes from the batch).
 _base_ = [
     '../_base_/models/deeplabv2red_r101v1c.py',
     '../_base_/datasets/uda_gta_to_cityscapes_512x512.py', '../_base_/uda/sdca_dacs.py',

@@ -5,6 +5,8 @@
 # predicts. Starts from a source-only DAFormer (configs/source_only/daformer-mitb5_gta2cs.py) with
 # CE + 0.75 Lovasz; the statistics come from a pass over GTA5 at 1280x720 (the dataset base's
 # statistics_dataloader).
+# Protocol: DAFormer's data and schedule (DAFormer §4.1) with SDCA's losses (SDCA §3.2; no
+# teacher, no ClassMix).
 _base_ = [
     '../_base_/models/daformer_sepaspp_mitb5.py',
     '../_base_/datasets/uda_gta_to_cityscapes_512x512.py', '../_base_/uda/sdca.py',

@@ -1,5 +1,6 @@
 # Source-only baseline (the domain gap): DAFormer MiT-B5 trained on GTA5 alone with DAFormer's schedule,
 # evaluated on Cityscapes val. Reference: 46.1 mIoU (T2S-DA).
+# Protocol: DAFormer's data and schedule (DAFormer §4.1), source images only.
 _base_ = [
     '../_base_/models/daformer_sepaspp_mitb5.py',
     '../_base_/datasets/uda_gta_to_cityscapes_512x512.py',

@@ -8,6 +8,7 @@
 # blur (p 0.5, sigma 0.1-2.0, one draw per batch); the paper uses Kundu et al.'s translation
 # network, which it does not describe.
 # Reference: 48.6 ± 1.2 mIoU (DAFormer source-only baseline 46.1 ± 1.2).
+# Protocol: T2S-DA §4.4 (source only; no ClassMix).
 _base_ = ['./t2sda_daformer-mitb5_gta2cs.py']
 model = dict(
     target_free=True,

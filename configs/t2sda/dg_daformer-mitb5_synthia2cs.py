@@ -2,6 +2,7 @@
 # evaluated on Cityscapes val (mIoU over 16 classes): as dg_daformer-mitb5_gta2cs.py (same
 # SimCLR-style translation in place of Kundu et al.'s undescribed network), SYNTHIA resized to fit
 # 1280x760. Reference: 44.5 ± 1.1 mIoU16 (DAFormer source-only baseline 42.4 ± 1.9, no config here).
+# Protocol: T2S-DA §4.4 (source only; no ClassMix).
 _base_ = ['./t2sda_daformer-mitb5_synthia2cs.py']
 model = dict(
     target_free=True,

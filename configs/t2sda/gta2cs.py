@@ -7,6 +7,8 @@
 # 0.01 on the 512x512 crops, centre (nearest) labels on the feature grid, never-pseudo-labelled
 # classes least confident in DRW.
 # Reference: 60.4 ± 0.6 mIoU (baseline, DACS + DAFormer strategies: 56.3 ± 0.4).
+# Protocol: T2S-DA's (§4, Supp. A), which runs DACS in DAFormer's code: ClassMix classes from the
+# whole batch (DAFormer §3.1, §3.3, §4.1).
 _base_ = [
     '../_base_/models/deeplabv2red_r101v1c.py',
     '../_base_/datasets/uda_gta_to_cityscapes_512x512.py', '../_base_/uda/t2sda.py',

@@ -5,6 +5,8 @@
 # grid are each cell's majority label if it covers >= 75 % of the cell, else ignore (UNSPECIFIED ->
 # spec §9.4: nearest is crude at stride 32); the other suggestions as in gta2cs.py.
 # Reference: 70.0 ± 0.6 mIoU (DAFormer 68.3 ± 0.5).
+# Protocol: T2S-DA's (§4, Supp. A) on DAFormer (§3.1, §3.3, §4.1 and its code: ClassMix classes
+# from the whole batch).
 _base_ = [
     '../_base_/models/daformer_sepaspp_mitb5.py',
     '../_base_/datasets/uda_gta_to_cityscapes_512x512.py', '../_base_/uda/t2sda.py',

@@ -2,6 +2,7 @@
 # on MiT stage 4, majority >= 75 % labels on its grid), SYNTHIA resized to fit 1280x760
 # (UNSPECIFIED -> DAFormer's). The model stays 19-way; mIoU over 16 and 13 classes.
 # Reference: 62.8 (16) / 69.4 (13) mIoU (DAFormer 60.9 / 67.4).
+# Protocol: T2S-DA's (§4, Supp. A) on DAFormer, as t2sda_daformer-mitb5_gta2cs.py.
 _base_ = [
     '../_base_/models/daformer_sepaspp_mitb5.py',
     '../_base_/datasets/uda_synthia_to_cityscapes_512x512.py', '../_base_/uda/t2sda.py',

@@ -1,5 +1,5 @@
-# GTA5 (labelled source) -> Cityscapes (unlabelled target), DAFormer's data protocol
-# (methods/baselines.md A.2, D.4): GTA5 resized to fit 1280x720 and Cityscapes to 1024x512 (aspect kept),
+# GTA5 (labelled source) -> Cityscapes (unlabelled target), DAFormer's data protocol (DAFormer §4.1
+# and its released configs): GTA5 resized to fit 1280x720 and Cityscapes to 1024x512 (aspect kept),
 # 512x512 random crops, flips; evaluation on Cityscapes val at 1024x512, scored against the
 # full-resolution 2048x1024 labels. Prepare the data with tools/dataset_converters/{gta,cityscapes}.py.
 num_classes = 19

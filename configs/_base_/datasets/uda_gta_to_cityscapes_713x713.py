@@ -1,9 +1,10 @@
-# GTA5 -> Cityscapes with CLDA's (PSPNet-style) protocol (methods/clda.md §6, spec suggestion): images
-# at their original resolution (GTA5 1914x1052, Cityscapes 2048x1024), random 713x713 crops, no
-# flip in the loader (CLDA draws its own student views); evaluation on Cityscapes val at 2048x1024
-# with a 713x713 sliding window (the model's test_cfg). `translated_source_pipeline` is the source
-# pipeline with stage 0's translation (FDA against random Cityscapes train images, spec §5.0: the
-# paper's MUNIT is not available) for the pre-training stages 1a and 1c.
+# GTA5 -> Cityscapes with CLDA's (PSPNet-style) protocol (CLDA §5.1, Table 5: 713x713 crops; the
+# resolution before the crop is not given, we keep the original one): images at their original
+# resolution (GTA5 1914x1052, Cityscapes 2048x1024), random 713x713 crops, no flip in the loader
+# (CLDA draws its own student views); evaluation on Cityscapes val at 2048x1024 with a 713x713
+# sliding window (the model's test_cfg). `translated_source_pipeline` is the source pipeline with
+# stage 0's translation (FDA against random Cityscapes train images: the paper's MUNIT, CLDA §4, is
+# not available) for the pre-training stages 1a and 1c.
 _base_ = ['./uda_gta_to_cityscapes_512x512.py']
 crop_size = (713, 713)
 source_train_pipeline = [

@@ -16,7 +16,7 @@ train_dataloader = dict(
     dataset=dict(source=dict(type='SynthiaDataset', data_root='data/synthia',
                              data_prefix=dict(img_path='RGB', seg_map_path='GT/LABELS'),
                              pipeline=source_train_pipeline)))
-# mIoU over the 16 classes SYNTHIA labels and the 13 of "mIoU*" (methods/baselines.md D.2)
+# mIoU over the 16 classes SYNTHIA labels and the 13 of "mIoU*" (as DACS, DAFormer and the methods)
 val_evaluator = dict(
     type='UDAIoUMetric',
     iou_metrics=['mIoU'],

@@ -1,8 +1,8 @@
-# CONFETI's segmenter schedule (methods/confeti.md §4, §7): DAFormer's AdamW (lr 6e-5, betas (0.9,
-# 0.999), wd 0.01; x10 for every parameter whose name contains `head` (decode, CAM and projection
-# heads) and for phi, `consistency_proj`), linear warm-up over 1500 iterations from 1e-6 times a
-# poly (power 1) decay to 0, 80k iterations per stage (the code's; the paper is silent), target
-# validation and a checkpoint every 4k; the last checkpoint is the one to report (spec §9.12).
+# CONFETI's segmenter schedule (CONFETI §4.1 and the authors' code): DAFormer's AdamW (lr 6e-5,
+# betas (0.9, 0.999), wd 0.01; x10 for every parameter whose name contains `head` (decode, CAM and
+# projection heads) and for phi, `consistency_proj`), linear warm-up over 1500 iterations from 1e-6
+# times a poly (power 1) decay to 0, 80k iterations per stage (the code's; the paper is silent),
+# target validation and a checkpoint every 4k; the last checkpoint is the one to report.
 _base_ = ['./adamw_daformer_40k.py']
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(consistency_proj=dict(lr_mult=10.0))))
 max_iters = 80000

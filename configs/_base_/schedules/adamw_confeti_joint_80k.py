@@ -1,7 +1,8 @@
-# CONFETI stage 1 (methods/confeti.md §2.9, §7): the segmenter schedule of adamw_confeti_80k.py for the
-# `student` (with phi) plus CUT's three optimisers, Adam lr 2e-4, betas (0.5, 0.999), no weight
-# decay, constant LR (the code creates CUT schedulers but never steps them), one optim wrapper per
-# network (MultiOptimWrapperConstructor; `tools/train.py --amp` sets the wrapper type of all four).
+# CONFETI stage 1 (CONFETI §3.2.2, Supp. A4-A6; CUT's code): the segmenter schedule of
+# adamw_confeti_80k.py for the `student` (with phi) plus CUT's three optimisers, Adam lr 2e-4, betas
+# (0.5, 0.999), no weight decay, constant LR (the code creates CUT schedulers but never steps them),
+# one optim wrapper per network (MultiOptimWrapperConstructor; `tools/train.py --amp` sets the
+# wrapper type of all four).
 _base_ = ['./adamw_confeti_80k.py']
 cut_optimizer = dict(type='Adam', lr=2e-4, betas=(0.5, 0.999), weight_decay=0.0)
 optim_wrapper = dict(

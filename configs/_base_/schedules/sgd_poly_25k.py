@@ -1,7 +1,7 @@
-# CLDA's self-training schedule (methods/clda.md §5.2, §6): SGD momentum 0.9, weight decay 1e-4,
-# lr 1e-3 with PSPNet's poly(0.9) decay ("same as [65]", spec suggestion), 25k iterations,
-# 8 GPUs x (1 source + 1 target). The head's 10x lr of DeepLabV2/PSPNet code is a spec suggestion
-# (the paper does not say). Validation and a checkpoint every 2.5k iterations.
+# CLDA's self-training schedule (CLDA §5.4): SGD momentum 0.9, weight decay 1e-4,
+# lr 1e-3 with PSPNet's poly(0.9) decay ("same as [65]": PSPNet's), 25k iterations,
+# 8 GPUs x (1 source + 1 target). The head's 10x lr of DeepLabV2/PSPNet code is our choice (the
+# paper does not say). Validation and a checkpoint every 2.5k iterations.
 optim_wrapper = dict(
     type='OptimWrapper',
     constructor='UDAOptimWrapperConstructor',  # UDA models: optimise the student only

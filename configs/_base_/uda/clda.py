@@ -1,4 +1,4 @@
-# CLDA self-training, stage 2 (Zhang et al.; methods/clda.md §5.2, §6), every paper hyper-parameter:
+# CLDA self-training, stage 2 (Zhang et al.; CLDA §5, App. A), every paper hyper-parameter:
 # teacher = hard copy of the student every 200 iterations (BN buffers too), eval-mode BN for
 # pseudo-labelling (spec suggestion), 6-scale averaged teacher probabilities, class-adaptive
 # thresholds min(0.9, top-10 %), label expansion by nearest windowed teacher prototype (cosine

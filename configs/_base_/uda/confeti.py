@@ -1,4 +1,4 @@
-# CONFETI (Li et al., "Contrast, Stylize and Adapt"; methods/confeti.md), stage 1: the DACS/DAFormer
+# CONFETI (Li et al., "Contrast, Stylize and Adapt"; §3, §4.1, Supp. A), stage 1: the DACS/DAFormer
 # self-training of configs/_base_/uda/dacs.py (EMA 0.999 with the DACS ramp, teacher BN in train mode,
 # confidence weight at 0.968 over the batch, pseudo-label crop 15/120 rows, colour jitter + blur,
 # thing-class feature distance 0.005; the student is evaluated) on the CUT-stylised source, plus:

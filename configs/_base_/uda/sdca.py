@@ -1,5 +1,5 @@
 # SDCA (Li et al., "Semantic Distribution-aware Contrastive Adaptation for Semantic Segmentation";
-# methods/sdca.md): one network, no teacher, no mixing. Every value is the paper's unless marked:
+# §3.2-3.3, §4.1): one network, no teacher, no mixing. Every value is the paper's unless marked:
 # - source: CE + lambda_lov 0.75 Lovasz-softmax (Eq. 17, §4.1.3; mmseg's LovaszLoss, classes present,
 #   one image set, as the authors' code);
 # - L_feat on the decode head's input (ResNet layer4, 2048-d) and L_out on the raw logits at the

@@ -1,4 +1,4 @@
-# T2S-DA (Wang et al., "Pulling Target to Source"; methods/t2sda.md): the DACS/DAFormer
+# T2S-DA (Wang et al., "Pulling Target to Source"; §3, §4, Supp. A): the DACS/DAFormer
 # self-training of configs/_base_/uda/dacs.py (EMA 0.999 with the DACS ramp, confidence weight at
 # 0.968 over the batch, pseudo-label crop, ClassMix, colour jitter + blur, thing-class feature
 # distance; the paper's "DACS with two extra strategies in DAFormer" read as FD + rare-class

@@ -1,6 +1,6 @@
-# CLDA's network (methods/clda.md §2): DeepLabV2 with all four ASPP branches on ResNetV1c-101 at
+# CLDA's network (CLDA Table 1, App. B.2): DeepLabV2 with all four ASPP branches on ResNetV1c-101 at
 # output stride 8, ImageNet weights, 713x713 training crops and a 713x713 sliding window (stride
-# 476) over the full 2048x1024 Cityscapes images at test time (spec §5.2 suggestion).
+# 476) over the full 2048x1024 Cityscapes images at test time (our choice: the paper does not say).
 _base_ = ['../../_base_/models/deeplabv2_r101v1c.py']
 segmentor = dict(
     data_preprocessor=dict(size=(713, 713)),

@@ -1,4 +1,4 @@
-# CLDA stage 1a (methods/clda.md §5.1): supervised DeepLabV2-R101 on the source translated to the
+# CLDA stage 1a (CLDA §4, §5.4): supervised DeepLabV2-R101 on the source translated to the
 # target style (stage 0). The paper translates with MUNIT, which we do not have: the translation
 # engine here is FDA (beta 0.01) against random Cityscapes train images, applied on the fly (a new
 # target style per sample; `translated_source_pipeline`). SGD lr 0.01 (paper), momentum 0.9, weight

@@ -1,9 +1,9 @@
-# CONFETI stage 0 (methods/confeti.md §3.0): the CUT translator trained alone, source (A) -> target
-# (B). From the paper/CUT (§2.9): resnet_9blocks ngf 64, PatchGAN ndf 64 with 3 layers, MLPs of
-# width 256, PatchNCE on layers 0,4,8,12,16 with 256 patches and tau 0.07, identity NCE,
-# lambda_GAN = lambda_NCE = 1, LSGAN, three Adam optimisers lr 2e-4 betas (0.5, 0.999), constant
-# LR. The budget (40k iterations) is a suggestion (§3.0: the paper is silent). A dataset config
-# supplies the paired loader (without rare-class sampling: CUT only needs images).
+# CONFETI stage 0 (implied by the authors' code): the CUT translator trained alone, source (A) ->
+# target (B). From the paper/CUT (CONFETI §3.2.2, Supp. A4-A6): resnet_9blocks ngf 64, PatchGAN
+# ndf 64 with 3 layers, MLPs of width 256, PatchNCE on layers 0,4,8,12,16 with 256 patches and tau
+# 0.07, identity NCE, lambda_GAN = lambda_NCE = 1, LSGAN, three Adam optimisers lr 2e-4 betas
+# (0.5, 0.999), constant LR. The budget (40k iterations) is our choice (the paper is silent). A
+# dataset config supplies the paired loader (without rare-class sampling: CUT only needs images).
 _base_ = ['../../_base_/default_runtime.py']
 data_preprocessor = dict(
     type='UDADataPreProcessor',

@@ -1,4 +1,4 @@
-# CONFETI's segmenter (methods/confeti.md §2.2): DeepLabV2 with all four ASPP branches (dilations
+# CONFETI's segmenter (CONFETI §4.1): DeepLabV2 with all four ASPP branches (dilations
 # 6/12/18/24, summed) on ResNetV1c-101 at output stride 8, trainable BN, ImageNet weights, 640x640
 # training crops, whole-image inference.
 _base_ = ['../../_base_/models/deeplabv2_r101v1c.py']

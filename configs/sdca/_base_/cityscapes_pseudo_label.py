@@ -1,4 +1,4 @@
-# SDCA stage 3 (methods/sdca.md §3.7, §4 Stage 3): the images tools/pseudo_label.py labels, all
+# SDCA stage 3 (SDCA §3.3, Eq. 19): the images tools/pseudo_label.py labels, all
 # Cityscapes train images (2975, no labels read), resized to 1024x512 as the adaptation's target
 # input [CODE], single scale, no flip, no augmentation [CODE]. Predictions are upsampled to the
 # original 2048x1024 before the softmax (mmseg's postprocess), so the label maps are at the label

@@ -2,7 +2,8 @@
 # encoder and x10 for the classifier ('head', code), weight decay 5e-4 (code; the paper says 1e-4),
 # poly 0.9 over the code's horizon of 62,500 iterations but stopped at 40k (the paper: 40k, poly), so
 # the last lr is ~1e-4, not 0. Validation and a checkpoint every 1k; the code keeps the best on
-# Cityscapes val (save_best), which UDA cannot do without target labels: compare last checkpoints.
+# Cityscapes val (save_best, kept here), which UDA cannot do without target labels: report the last
+# checkpoint.
 _base_ = ['../../_base_/schedules/sgd_poly_25k.py']
 optim_wrapper = dict(optimizer=dict(lr=2.5e-4, weight_decay=5e-4))
 max_iters = 40000

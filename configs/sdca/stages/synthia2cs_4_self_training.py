@@ -2,7 +2,8 @@
 # gta2cs_4_self_training.py (same network, data, schedule [CODE]). The model stays 19-way (the
 # project's SYNTHIA convention; the code's model is 16-way): classes SYNTHIA lacks are rarely
 # predicted, hence rarely pseudo-labelled. mIoU over the 16 SYNTHIA classes and the 13 of mIoU*
-# [PAPER §4.1.2]; the best checkpoint by mIoU16 [CODE: the 16-class model's mIoU].
+# [PAPER §4.1.2]; the best checkpoint by mIoU16 is kept [CODE: the 16-class model's mIoU], the
+# last one is reported.
 _base_ = ['./gta2cs_4_self_training.py']
 train_dataloader = dict(
     dataset=dict(data_prefix=dict(
