@@ -9,7 +9,7 @@ class GTA5Dataset(CheckedSegDataset):
     """GTA5 (Richter et al., ECCV 2016) in the 19-class Cityscapes trainId space.
 
     Labels are the ``*_labelTrainIds.png`` files written by ``tools/dataset_converters/gta.py``
-    (GTA5 ids are Cityscapes labelIds; see ``methods/baselines.md`` D.6).
+    (GTA5 ids are Cityscapes labelIds, mapped as cityscapesScripts' ``labels.py``).
     Layout: ``data_root/images/00001.png``, ``data_root/labels/00001_labelTrainIds.png``.
     """
     METAINFO = CityscapesDataset.METAINFO

@@ -5,7 +5,7 @@ from .base import CheckedSegDataset
 
 # Cityscapes trainIds that SYNTHIA-RAND-CITYSCAPES never labels: terrain, truck, train.
 SYNTHIA_ABSENT_CLASSES = (9, 14, 16)
-# Class subsets of the SYNTHIA->Cityscapes protocol (methods/baselines.md D.2).
+# Class subsets of the SYNTHIA->Cityscapes protocol (16 and 13 classes, as DACS and DAFormer).
 SYNTHIA_16_CLASSES = tuple(c for c in range(19) if c not in SYNTHIA_ABSENT_CLASSES)
 SYNTHIA_13_CLASSES = tuple(c for c in SYNTHIA_16_CLASSES if c not in (3, 4, 5))
 

@@ -1,7 +1,7 @@
 """Offline pseudo-labels with class-wise confidence thresholds (CBST-style self-training).
 
 SDCA's stage 3 (Li et al., "Semantic Distribution-aware Contrastive Adaptation for Semantic
-Segmentation", TPAMI 2024, §3.3 Eq. 19; methods/sdca.md §3.7, §4 Stage 3): a class's threshold is
+Segmentation", TPAMI 2024, §3.3 Eq. 19, and the authors' code): a class's threshold is
 the median confidence of the target pixels predicted as that class, capped at 0.9; a pixel keeps
 its predicted class if its confidence reaches the threshold and is ignored otherwise. The same
 two passes serve CBST / IAST-style offline stages with another quantile or cap.
@@ -80,7 +80,7 @@ def thresholds_from_histograms(hist, quantile=0.5, cap=0.9):
         hist (Tensor): (K, bins) counts from :func:`confidence_histograms`.
         quantile (float): which order statistic, in [0, 1]. Default: 0.5 (the median, Eq. 19).
         cap (float, optional): upper bound of every threshold; None for none. Default: 0.9 (SDCA's
-            code, methods/sdca.md §8.18).
+            code).
 
     Returns:
         Tensor: (K, ) float64 thresholds.

@@ -57,7 +57,7 @@ def distribution_contrast(q, labels, mean, cov, tau, reduction='mean'):
 @MODELS.register_module()
 class DistributionContrast(nn.Module):
     """SDCA's semantic-distribution-aware contrastive loss at one level (Li et al., "Semantic
-    Distribution-aware Contrastive Adaptation for Semantic Segmentation"; spec methods/sdca.md §3).
+    Distribution-aware Contrastive Adaptation for Semantic Segmentation", §3.2, Eq. 6-16).
 
     Every valid pixel q (L2-normalised, §3.2.1) of class y is pulled to infinitely many samples of
     class y's Gaussian N(μ_y, Σ_y) and pushed from those of every other class; in the limit, by

@@ -12,7 +12,7 @@ from .contrastive import supervised_info_nce
 @MODELS.register_module()
 class DomainContrast(nn.Module):
     """CLDA's in-domain and cross-domain contrast with per-class memories (Zhang et al.,
-    methods/clda.md §3). Used by :class:`CLDA` and, as an add-on, by :class:`DACS` (``clda_dacs``).
+    Eq. 1-7, §5.4). Used by :class:`CLDA` and, as an add-on, by :class:`DACS` (``clda_dacs``).
 
     Target terms (call first): K anchors per class of the target pseudo-labels against the target
     keys, i.e. this batch's Eq. 2–3 prototypes (confident pixels weighted by ω) and the prototype

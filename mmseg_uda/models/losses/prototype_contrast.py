@@ -1,4 +1,4 @@
-"""CONFETI's prototype losses (Li et al., "Contrast, Stylize and Adapt"; spec methods/confeti.md):
+"""CONFETI's prototype losses (Li et al., "Contrast, Stylize and Adapt", §3.2.1 and Supp. A):
 pixel-to-prototype contrast L_PCL (Eq. 8–9), the diversity regulariser L_Reg (Supp. A3) and the
 prototypical semantic consistency L_SC (Eq. 11) with its learnable affine map φ."""
 import math

@@ -1,5 +1,5 @@
 """T2S-DA's pull of pseudo-target features to source prototypes (Wang et al., "Pulling Target to
-Source: A New Perspective on Domain Adaptive Semantic Segmentation"; spec methods/t2sda.md)."""
+Source: A New Perspective on Domain Adaptive Semantic Segmentation", §3.2-3.4)."""
 import torch
 import torch.nn.functional as F
 from torch import nn

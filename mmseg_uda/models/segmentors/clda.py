@@ -17,7 +17,7 @@ AUGMENT_KEYS = {'scale', 'max_rotation', 'flip_prob', 'color_jitter', 'jitter_pr
 @MODELS.register_module()
 class CLDA(UDABaseSegmentor):
     """CLDA self-training (Zhang et al., "Unsupervised Contrastive Domain Adaptation for Semantic
-    Segmentation"; spec methods/clda.md §5.2). One iteration:
+    Segmentation", §5 and Eq. 7). One iteration:
 
     1. teacher (a hard copy of the student every 200 iterations) on the clean target crop, averaged
        over scales → ŷ, conf; class-adaptive thresholds τ_c = min(τ_0, top-10 % of class c);

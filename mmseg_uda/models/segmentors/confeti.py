@@ -39,7 +39,7 @@ def _merged(name, value, defaults):
 
 @MODELS.register_module()
 class CONFETI(CUTMixin, DACS):
-    """CONFETI (Li et al., "Contrast, Stylize and Adapt"; spec methods/confeti.md): DACS on the
+    """CONFETI (Li et al., "Contrast, Stylize and Adapt", §3 and Supp. A): DACS on the
     stylised source, CAM-weighted mixed prototypes with pixel-to-prototype contrast, and a CUT
     translator trained jointly with the segmenter under the semantic-consistency loss.
 

@@ -20,7 +20,7 @@ CITYSCAPES_THINGS = (6, 7, 11, 12, 13, 14, 15, 16, 17, 18)
 class DACS(UDABaseSegmentor):
     """DACS self-training (Tranheden et al., WACV 2021) with DAFormer's additions (CVPR 2022).
 
-    One iteration (methods/baselines.md A.2):
+    One iteration (DACS, Tranheden et al., WACV 2021, §3; DAFormer §3.1):
 
     1. L_S = CE(f_θ(x_S), y_S) (+ λ_FD · L_FD, thing-class ImageNet feature distance);
     2. ŷ_T, conf = argmax / max of softmax(f_θ'(x_T)) from the EMA teacher on the clean target;

@@ -12,7 +12,7 @@ from .dacs import DACS
 @MODELS.register_module()
 class RCCR(DACS):
     """RCCR (Zhou et al., "Domain Adaptive Semantic Segmentation with Regional Contrastive
-    Consistency Regularization", ICME 2022; spec methods/rccr.md): DACS plus a region-wise
+    Consistency Regularization", ICME 2022, §3): DACS plus a region-wise
     contrast between a CutMix image and the clean target. One iteration (Alg. 1):
 
     1. DACS (:class:`DACS`): L_CE on x_s; the EMA teacher labels the clean x_t (ŷ_t); ClassMix

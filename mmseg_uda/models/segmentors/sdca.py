@@ -107,7 +107,7 @@ def flatten(x, labels):
 @MODELS.register_module()
 class SDCA(SDCAStatistics, UDABaseSegmentor):
     """SDCA (Li et al., "Semantic Distribution-aware Contrastive Adaptation for Semantic
-    Segmentation"; spec methods/sdca.md): one network, no teacher, no mixing. One iteration
+    Segmentation", §3.2 and Alg. 1): one network, no teacher, no mixing. One iteration
     (Algorithm 1, lines 4–7):
 
     1. F_s, O_s = student(x_s); F_t, O_t = student(x_t) (separate passes, gradients in all);

@@ -16,7 +16,7 @@ TRANSLATIONS = ('FDA', 'PhotometricAug', 'StrongPhotometricAug')
 @MODELS.register_module()
 class T2SDA(DACS):
     """T2S-DA (Wang et al., "Pulling Target to Source: A New Perspective on Domain Adaptive Semantic
-    Segmentation"; spec methods/t2sda.md): DACS plus L_pull. One iteration (spec §4):
+    Segmentation", §3 and Supp. A): DACS plus L_pull. One iteration:
 
     1. DACS (:class:`DACS`): L_source on x_s; the EMA teacher on the clean x_t gives ŷ_t, its
        confidence and backbone features; ClassMix and L_target;

@@ -7,7 +7,7 @@ def fda_source_to_target(src, tgt, beta=0.01):
 
     FDA Eq. 3: x_{s→t} = F⁻¹([M_β ∘ A(x_t) + (1 − M_β) ∘ A(x_s)] · e^{iΦ(x_s)}), per channel, with M_β
     the centred square of half-side b = ⌊β · min(H, W)⌋, i.e. the four b×b corner blocks of the
-    un-shifted two-sided spectrum (methods/baselines.md B.2); real part, clamped to [0, 255].
+    un-shifted two-sided spectrum (Yang & Soatto, CVPR 2020, §3); real part, clamped to [0, 255].
     Apply it to raw pixel values (0–255), before mean/std normalisation. β = 0 (b = 0) is the
     identity. Computed in float32 (float64 for float64 input) outside autocast.
 
