@@ -162,6 +162,7 @@ def test_child_config_reusing_the_inherited_segmentor_variable(tmp_path):
     """``{{_base_.segmentor}}`` is the base's value: the child's own ``segmentor`` never reached
     the model (it built the base's 7-class head)."""
     from mmseg_uda.engine import read_config
+    from mmseg_uda.engine.config import check_config_source
     child = tmp_path / 'child.py'
     child.write_text(f"_base_ = ['{DACS_DEMO}']\n"
                      'segmentor = dict(decode_head=dict(num_classes=5))\n'
@@ -178,6 +179,10 @@ def test_child_config_reusing_the_inherited_segmentor_variable(tmp_path):
     child.write_text(f"_base_ = ['{DACS_DEMO}']\nsegmentor = {{{{_base_.segmentor}}}}\n"
                      'model = dict(segmentor=dict(decode_head=dict(num_classes=5)))\n')
     assert read_config(str(child)).model.segmentor.decode_head.num_classes == 5
+    # the base's value wrapped into a new one (as the CONFETI joint schedule does), or a comment
+    child.write_text(f"_base_ = ['{DACS_DEMO}']\n# segmentor={{{{_base_.segmentor}}}}\n"
+                     'param_scheduler = dict(\n    student={{_base_.param_scheduler}})\n')
+    check_config_source(str(child))
 
 
 # -- launcher and AMP ------------------------------------------------------------------------------

@@ -188,7 +188,10 @@ def run_stage(stage, args):
     cfg = stage_config(stage, stage_dir, args)
     config = osp.join(stage_dir, 'config.py')
     if osp.isfile(marker):
-        changed = changed_keys(config, cfg) if osp.isfile(config) else []
+        try:
+            changed = changed_keys(config, cfg) if osp.isfile(config) else []
+        except Exception as err:  # an unreadable old config must not stop the pipeline
+            changed = [f'unknown: {config} cannot be read ({type(err).__name__})']
         note = '' if not changed else (
             f'; WARNING: the options now give another config than the one it was trained with, '
             f'{len(changed)} keys differ ({", ".join(changed[:8])}{", ..." * (len(changed) > 8)}'

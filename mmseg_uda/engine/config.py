@@ -116,16 +116,26 @@ def check_config_source(path):
         ValueError: naming the file, the variable and what to write instead.
     """
     with open(path) as f:
-        text = f.read()
-    for name in sorted(set(_BASE_REF.findall(text))):
-        own = re.compile(rf'^{name}\s*=(?!\s*\{{\{{\s*_base_\.{name}\s*\}}\}}\s*(#.*)?$)', re.M)
-        if own.search(text):
+        lines = [re.sub(r'(^|\s)#.*$', '', line) for line in f.read().splitlines()]
+    statements = []  # top-level statements: a line at column 0 that does not close a bracket
+    for line in lines:
+        if statements and (not line[:1].strip() or line[:1] in ')]}'):
+            statements[-1] += '\n' + line
+        elif line.strip():
+            statements.append(line)
+    for name in sorted({n for s in statements for n in _BASE_REF.findall(s)}):
+        assigns = re.compile(rf'{name}\s*=(?!=)')
+        reexport = re.compile(rf'{name}\s*=\s*\{{\{{\s*_base_\.{name}\s*\}}\}}\s*$')
+        own = [s for s in statements if assigns.match(s) and not reexport.match(s)]
+        used = [s for s in statements if not assigns.match(s)
+                and re.search(rf'\{{\{{\s*_base_\.{name}\s*\}}\}}', s)]
+        if own and used:
             raise ValueError(
                 f'config {path} assigns {name!r} and also uses {{{{_base_.{name}}}}}, which is '
                 f"the base files' {name!r} without this file's changes: they would not reach the "
-                f'keys that use it. Change the key where it is used, e.g. model = dict({name}='
-                'dict(decode_head=dict(num_classes=5))) (merged into the inherited model), or with '
-                f'--cfg-options model.{name}.<key>=<value>')
+                'keys that use it. Override those keys instead, in a dict merged into the '
+                'inherited one (e.g. model = dict(segmentor=dict(decode_head=dict(num_classes=5))))'
+                ' or with --cfg-options (model.segmentor.decode_head.num_classes=5)')
 
 
 def read_config(path):
