@@ -1,9 +1,9 @@
-# CONFETI stage 0 on SYNTHIA -> Cityscapes: the CUT translator trained alone (spec §3.0), the generator
-# that stage 1 starts from. From the paper/CUT (§2.9): resnet_9blocks ngf 64, PatchGAN ndf 64 with
-# 3 layers, MLPs of width 256, PatchNCE on layers 0,4,8,12,16 with 256 patches and tau 0.07,
-# identity NCE, lambda_GAN = lambda_NCE = 1, LSGAN, three Adam optimisers lr 2e-4 betas
-# (0.5, 0.999), constant LR, batch 2 per GPU. Not from the paper (silent on stage 0, §3.0
-# SUGGESTION): the budget, 40k iterations of batch 2 (~8 passes over SYNTHIA's 9,400 images; CUT's
+# CONFETI stage 0 on SYNTHIA -> Cityscapes: the CUT translator trained alone (the authors' code),
+# the generator that stage 1 starts from. From the paper/CUT (§3.2.2): resnet_9blocks ngf 64,
+# PatchGAN ndf 64 with 3 layers, MLPs of width 256, PatchNCE on layers 0,4,8,12,16 with 256 patches
+# and tau 0.07, identity NCE, lambda_GAN = lambda_NCE = 1, LSGAN, three Adam optimisers lr 2e-4
+# betas (0.5, 0.999), constant LR, batch 2 per GPU. Not from the paper (silent on stage 0; our
+# choice): the budget, 40k iterations of batch 2 (~8 passes over SYNTHIA's 9,400 images; CUT's
 # 200+200 epochs are far too long; judge convergence visually/FID), and the data: the DAFormer
 # 512x512 crops of the SYNTHIA/Cityscapes base (the authors' CUT run likely used scale_width 1080 +
 # 512 crops), without rare-class sampling.

@@ -1,7 +1,7 @@
 # CONFETI's stages, GTA5 -> Cityscapes (CONFETI §3.2 and the authors' code), e.g. on 8 GPUs:
 #   python tools/train_pipeline.py configs/confeti/pipeline_gta2cs.py --work-dir work_dirs/confeti_gta2cs \
 #       --gpus 8
-# 0  CUT trained alone (cut_gta2cs.py; implied by the authors' code, spec §3.0);
+# 0  CUT trained alone (cut_gta2cs.py; implied by the authors' code);
 # 1  joint training of the segmenter and CUT from stage 0's networks (gta2cs.py);
 # 2  the segmenter retrained from ImageNet with stage 1's final generator frozen (gta2cs_stage2.py;
 #    only `generator.*` carries over). Report stage 2's last checkpoint

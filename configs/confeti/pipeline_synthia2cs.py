@@ -1,7 +1,7 @@
 # CONFETI's stages, SYNTHIA -> Cityscapes (CONFETI §3.2 and the authors' code), e.g. on 8 GPUs:
 #   python tools/train_pipeline.py configs/confeti/pipeline_synthia2cs.py --work-dir work_dirs/confeti_synthia2cs \
 #       --gpus 8
-# 0  CUT trained alone (cut_synthia2cs.py; implied by the authors' code, spec §3.0);
+# 0  CUT trained alone (cut_synthia2cs.py; implied by the authors' code);
 # 1  joint training of the segmenter and CUT from stage 0's networks (synthia2cs.py);
 # 2  the segmenter retrained from ImageNet with stage 1's final generator frozen (synthia2cs_stage2.py;
 #    only `generator.*` carries over). Report stage 2's last checkpoint

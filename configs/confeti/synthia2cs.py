@@ -6,7 +6,7 @@
 # which starts CUT from scratch unless `--cfg-options model.cut_checkpoint=<stage-0 checkpoint>`;
 # the paper's whole schedule (stage 0 CUT alone, this stage, stage 2 = synthia2cs_stage2.py) is
 #   python tools/train_pipeline.py configs/confeti/pipeline_synthia2cs.py --work-dir work_dirs/confeti_synthia2cs --gpus 8
-# SYNTHIA resized to fit 1280x760 (UNSPECIFIED -> spec §9.16); 19-way model, mIoU over 16 and 13
+# SYNTHIA resized to fit 1280x760 (UNSPECIFIED -> DAFormer's); 19-way model, mIoU over 16 and 13
 # classes. Reference (after stage 2): 58.7 (16) / 67.4 (13) mIoU (Table 2).
 # Protocol: CONFETI's (§4.1 and the authors' DAFormer-based code: ClassMix classes from the batch).
 _base_ = [

@@ -2,7 +2,7 @@
 # DACS with DAFormer's RCS, FD, warm-up and pseudo-label crop plus 0.1 * L_pull on the FDA
 # pseudo-target (every value in configs/_base_/uda/t2sda.py). Projector on layer4 (2048-d,
 # stride 8); AdamW 6e-5, the decode head and projector at x10 = 6e-4 (their parameter names
-# contain 'head'). Not the paper's (UNSPECIFIED -> spec suggestions, see the base): ASPP dilations
+# contain 'head'). Not the paper's (UNSPECIFIED -> our choices, see the base): ASPP dilations
 # (6, 12) only (DAFormer's dlv2red), poly decay after the warm-up, projector kernel 3x3, FDA beta
 # 0.01 on the 512x512 crops, centre (nearest) labels on the feature grid, never-pseudo-labelled
 # classes least confident in DRW.

@@ -1,9 +1,9 @@
 # T2S-DA on DAFormer (MiT-B5 + context-aware fusion decoder, DACS with RCS, FD, warm-up and
 # pseudo-label crop), GTA5 -> Cityscapes, 40k iterations, batch 2+2, 512x512: configs/_base_/uda/
-# t2sda.py with the projector on MiT stage 4 (512-d, stride 32: 16x16 cells per crop; spec §2).
+# t2sda.py with the projector on MiT stage 4 (512-d, stride 32: 16x16 cells per crop; T2S-DA §4).
 # AdamW 6e-5, decoder and projector x10 = 6e-4. Not the paper's: the source labels on the feature
 # grid are each cell's majority label if it covers >= 75 % of the cell, else ignore (UNSPECIFIED ->
-# spec §9.4: nearest is crude at stride 32); the other suggestions as in gta2cs.py.
+# our choice: nearest is crude at stride 32); the other suggestions as in gta2cs.py.
 # Reference: 70.0 ± 0.6 mIoU (DAFormer 68.3 ± 0.5).
 # Protocol: T2S-DA's (§4, Supp. A) on DAFormer (§3.1, §3.3, §4.1 and its code: ClassMix classes
 # from the whole batch).

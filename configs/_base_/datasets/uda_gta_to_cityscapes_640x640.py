@@ -1,7 +1,7 @@
 # GTA5 -> Cityscapes with CONFETI's protocol (CONFETI §4.1): GTA5 resized to fit 1280x720
 # (1914x1052 -> 1280x704), Cityscapes to 1280x640, 640x640 random crops (source re-drawn while one
-# class covers > 75 %), flips; evaluation on Cityscapes val at 1280x640 (the SePiCo protocol, spec
-# §9.11; the authors' released config infers at 2048x1024: drop the test Resize for that), scored
+# class covers > 75 %), flips; evaluation on Cityscapes val at 1280x640 (the SePiCo protocol;
+# the authors' released config infers at 2048x1024: drop the test Resize for that), scored
 # against the full-resolution labels. Rare-class sampling as DAFormer (the 512x512 base).
 _base_ = ['./uda_gta_to_cityscapes_512x512.py']
 crop_size = (640, 640)

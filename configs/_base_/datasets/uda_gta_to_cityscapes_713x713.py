@@ -34,7 +34,7 @@ translated_source = dict(source, pipeline=translated_source_pipeline)
 target = dict(type='CityscapesDataset', data_root='data/cityscapes',
               data_prefix=dict(img_path='leftImg8bit/train'), pipeline=target_train_pipeline)
 train_dataloader = dict(
-    batch_size=1,  # per GPU and domain: 8 GPUs x (1 source + 1 target), spec §6 suggestion
+    batch_size=1,  # per GPU and domain: 8 GPUs x (1 source + 1 target), our reading
     dataset=dict(_delete_=True, type='UDADataset', source=source, target=target))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -1,5 +1,5 @@
 # SYNTHIA -> Cityscapes with CONFETI's protocol: the GTA5 one (uda_gta_to_cityscapes_640x640.py) with
-# SYNTHIA resized to fit 1280x760 (UNSPECIFIED -> spec §9.16 suggestion); 19-way model, mIoU over
+# SYNTHIA resized to fit 1280x760 (UNSPECIFIED -> DAFormer's); 19-way model, mIoU over
 # 16 and 13 classes.
 _base_ = ['./uda_synthia_to_cityscapes_512x512.py']
 crop_size = (640, 640)

@@ -1,13 +1,13 @@
 # CLDA self-training, stage 2 (Zhang et al.; CLDA §5, App. A), every paper hyper-parameter:
 # teacher = hard copy of the student every 200 iterations (BN buffers too), eval-mode BN for
-# pseudo-labelling (spec suggestion), 6-scale averaged teacher probabilities, class-adaptive
+# pseudo-labelling (our choice), 6-scale averaged teacher probabilities, class-adaptive
 # thresholds min(0.9, top-10 %), label expansion by nearest windowed teacher prototype (cosine
-# distance within the class's 90 %-quantile radius: the paper's rule is in a supplement we lack, spec
-# §4.2 suggestion), L = CE_s + 0.1 CE_t + 0.1 (L_in + L_cross), tau 0.07, 128-d projection of the
+# distance within the class's 90 %-quantile radius: the paper's rule is in a supplement we lack: our
+# choice), L = CE_s + 0.1 CE_t + 0.1 (L_in + L_cross), tau 0.07, 128-d projection of the
 # penultimate features (2 layers, hidden = input width, L2-normalised), 1000 anchors per class and
 # domain, per-class memories of 1000 pixels / prototypes, student views: scale 0.4-2.5, rotation
 # +-45 deg, flip, colour jitter (0.4, 0.4, 0.4, 0.1) p=0.8 (SimCLR's p: unspecified), grayscale
-# p=0.2, one CutOut square <= 40 px. The student is evaluated (spec suggestion).
+# p=0.2, one CutOut square <= 40 px. The student is evaluated (our choice).
 model = dict(
     type='CLDA',
     # the network comes from a model base; CE is averaged over the labelled pixels (PyTorch's
@@ -24,7 +24,7 @@ model = dict(
         cross_domain=True,
         anchors_per_class=1000,
         memory_size=1000,
-        enqueue_per_class=100,  # unspecified in the paper (spec §3.4 suggestion)
+        enqueue_per_class=100,  # unspecified in the paper (our choice)
         label_min_ratio=0.75),
     target_weight=0.1,  # lambda of Eq. 4
     source_losses=True,

@@ -9,17 +9,17 @@
 #   (DAFormer's);
 # - the teacher predicts (Alg. 1 returns the teacher; DACS evaluated the student);
 # - projector 2048 -> 2048 -> 128 with ReLU on ResNet layer4, L2-normalised; its teacher copy is the
-#   EMA ("momentum projector"). Biases on, no BN (UNSPECIFIED -> spec suggestion);
+#   EMA ("momentum projector"). Biases on, no BN (UNSPECIFIED -> our choice);
 # - L_cont: tau 0.1; positive sampling delta 0.75 on the teacher's probabilities pooled to the cells;
 #   NS(R) one random half per image; NS(C) drops keys of the anchor's pseudo-label; memory of the
-#   last 3 batches (the detached kept negatives of each iteration, spec suggestion); Eq. 4 divides
-#   by s^2 (literal; 'anchors' divides by the anchors kept, spec B6); gradients through the E_cut
-#   negatives (literal Eq. 6; spec B10); ignore-labelled keys stay negatives (literal; spec §9.5);
-# - mu(t) = 0.01 exp(-5 (1 - t/T)^p), p = 0.5 as printed (ramp_power=2 is the usual ramp, spec B11),
+#   last 3 batches (the detached kept negatives of each iteration, our choice); Eq. 4 divides
+#   by s^2 (literal; 'anchors' divides by the anchors kept); gradients through the E_cut
+#   negatives (literal Eq. 6); ignore-labelled keys stay negatives (literal);
+# - mu(t) = 0.01 exp(-5 (1 - t/T)^p), p = 0.5 as printed (ramp_power=2 is the usual ramp),
 #   T = the training length (set ramp_iters to max_iters);
-# - CutMix square: half of the feature grid (UNSPECIFIED -> spec suggestion: S = 45 cells = 360 px
+# - CutMix square: half of the feature grid (UNSPECIFIED -> our choice: S = 45 cells = 360 px
 #   on 512^2 crops), corner uniform, whole stride-8 cells; jittered and blurred like the ClassMix
-#   image ("on the mixed images", spec interpretation).
+#   image ("on the mixed images", our reading).
 # These contrast values are also RCCR's defaults, so a DACS config becomes RCCR with
 # `model = dict(type='RCCR', projection_head=..., ramp_iters=...)`.
 # The source pass does not use the projector and the CutMix pass not the decode head: the DDP wrapper

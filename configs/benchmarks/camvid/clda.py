@@ -14,7 +14,7 @@
 # - the schedule (AdamW 1e-3, 300 iterations, linear decay) is DACS's here, not SGD 1e-3 for 25k;
 # - 1000 anchors per class and domain exceed the 4 x 20 x 20 feature cells of a batch: every cell
 #   of a class is an anchor.
-# The student predicts (spec suggestion).
+# The student predicts (our choice).
 _base_ = [
     './_base_/model_dlv2_r18.py', './_base_/uda_day2dusk.py', '../../_base_/uda/clda.py',
     './_base_/schedule_cpu.py', '../../_base_/default_runtime.py'

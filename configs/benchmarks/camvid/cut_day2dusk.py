@@ -1,7 +1,7 @@
-# CamVid day->dusk benchmark, `cut_day2dusk`: CONFETI's stage 0 (spec §3.0), the CUT translator trained
-# alone on the day (A) / dusk (B) crops, which the `confeti*` rows start from (their
-# benchmark['cut_from']). Not scored (no segmenter; benchmark['train_only']). CUT's losses and
-# optimisers as configs/confeti/cut_gta2cs.py (LSGAN, PatchNCE on layers 0,4,8,12,16, tau 0.07,
+# CamVid day->dusk benchmark, `cut_day2dusk`: CONFETI's stage 0 (the authors' code), the CUT
+# translator trained alone on the day (A) / dusk (B) crops, which the `confeti*` rows start from
+# (their benchmark['cut_from']). Not scored (no segmenter; benchmark['train_only']). CUT's losses
+# and optimisers as configs/confeti/cut_gta2cs.py (LSGAN, PatchNCE on layers 0,4,8,12,16, tau 0.07,
 # identity NCE, Adam 2e-4 betas (0.5, 0.999), constant LR). CPU size (not the paper's): ngf = ndf =
 # 16 (paper 64), 5 residual blocks (paper 9; layer 16 is still the 5th block, as in the paper), MLP
 # width 64 and 64 patches per layer (paper 256), batch 4, 300 iterations on the un-augmented day
@@ -13,7 +13,7 @@ data_preprocessor = dict(
     type='UDADataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,  # CUT works on RGB in [-1, 1] (spec §6 item 14)
+    bgr_to_rgb=True,  # CUT works on RGB in [-1, 1] (CUT's code)
     pad_val=0,
     seg_pad_val=255,
     size=(160, 160))
@@ -38,7 +38,7 @@ optim_wrapper = dict(
     generator=dict(optimizer=cut_optimizer),
     discriminator=dict(optimizer=cut_optimizer),
     patch_mlp=dict(optimizer=cut_optimizer))
-param_scheduler = []  # constant LR (spec §6 item 17)
+param_scheduler = []  # constant LR (the code never steps CUT's schedulers)
 max_iters = 300
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)
 default_hooks = dict(

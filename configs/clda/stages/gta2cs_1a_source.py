@@ -3,7 +3,7 @@
 # engine here is FDA (beta 0.01) against random Cityscapes train images, applied on the fly (a new
 # target style per sample; `translated_source_pipeline`). SGD lr 0.01 (paper), momentum 0.9, weight
 # decay 1e-4, poly 0.9, head x10; the length is not given: 40k iterations at 8 GPUs x 2 images
-# (spec suggestion, PSPNet practice).
+# (our choice, PSPNet practice).
 _base_ = [
     '../_base_/deeplabv2_713.py', '../../_base_/datasets/uda_gta_to_cityscapes_713x713.py',
     '../../_base_/schedules/sgd_poly_25k.py', '../../_base_/default_runtime.py'

@@ -1,7 +1,7 @@
 # CLDA stage 1c (CLDA §4, Fig. 3): the segmentation head is fine-tuned on the translated source
 # with the backbone frozen (weights and BN statistics: frozen_stages=4, norm_eval), initialised from
 # the student of stage 1b. LR 1e-3 for 5 epochs of GTA5 (24,966 images / 16 per step = 7.8k
-# iterations), poly 0.9 (spec suggestion).
+# iterations), poly 0.9 (our choice).
 _base_ = ['./gta2cs_1a_source.py']
 model = dict(backbone=dict(frozen_stages=4, norm_eval=True))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -9,7 +9,7 @@ data_preprocessor = dict(
     type='UDADataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,  # CUT works on RGB in [-1, 1] (spec §6 item 14)
+    bgr_to_rgb=True,  # CUT works on RGB in [-1, 1] (CUT's code)
     pad_val=0,
     seg_pad_val=255,
     size=(512, 512))
@@ -34,7 +34,7 @@ optim_wrapper = dict(
     generator=dict(optimizer=cut_optimizer),
     discriminator=dict(optimizer=cut_optimizer),
     patch_mlp=dict(optimizer=cut_optimizer))
-param_scheduler = []  # constant LR (spec §6 item 17)
+param_scheduler = []  # constant LR (the code never steps CUT's schedulers)
 max_iters = 40000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)
 default_hooks = dict(

@@ -1,4 +1,4 @@
-# T2S-DA Table S4 (CNN, GTA5 -> Cityscapes; rows as decoded in spec §8.4), row 1, the baseline
+# T2S-DA Table S4 (CNN, GTA5 -> Cityscapes; rows as we decode them), row 1, the baseline
 # (56.3 ± 0.4): no L_pull, i.e. DACS with DAFormer's strategies (configs/dacs/gta2cs.py).
 # Not provided as configs: Table 4 / S3's "source -> target" (target positives) and "p. target ->
 # source" with the CE on the pseudo-target; T2SDA has no switch for target keys or CE on T(x_s).
