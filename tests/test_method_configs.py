@@ -87,6 +87,7 @@ def small_config(path, toy_root, work_dir):
     if style.get('type') == 'CUT':  # CONFETI's translator: narrow, the same layers, random init
         style['generator']['ngf'] = style['discriminator']['ndf'] = 4
         model['cut_checkpoint'] = None
+        model['allow_random_style'] = True  # stage 2's frozen generator is random here
     seg['data_preprocessor']['size'] = CROP
     if seg.get('test_cfg', {}).get('mode') == 'slide':
         seg['test_cfg'].update(crop_size=CROP, stride=(48, 48))
