@@ -105,7 +105,7 @@ def test_contrastive_gradients_reach_backbone_and_projection_only():
 def test_clda_dacs_adds_the_contrast_to_dacs():
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='DACS', segmentor=tiny_segmentor(), ema=dict(alpha=0.99), pseudo_threshold=0.0,
+        type='DACS', segmentor=tiny_segmentor(), ema=dict(alpha=0.99), pseudo_threshold=1e-6,
         projection_head=dict(type='ProjectionHead', in_channels=64, out_channels=16),
         contrast=dict(anchors_per_class=50, memory_size=20, enqueue_per_class=5)))
     model.init_weights()

@@ -269,7 +269,7 @@ def test_feature_mse_consistency_variant():
 @pytest.mark.parametrize('kwargs,error', [
     (dict(style=dict(type='AdaIN')), "style type must be 'CUT' or 'FDA'"),
     (dict(pcl=dict(wieght=1.0)), 'unknown pcl keys'),
-    (dict(consistency=dict(type='cosine')), "consistency type must be"),
+    (dict(consistency=dict(type='cosine')), r"model\.consistency\.type must be"),
     (dict(prototypes=dict(resolution='half')), "resolution must be 'input' or 'feature'"),
     (dict(ema=None), 'needs the EMA teacher'),
     (dict(contrast=dict()), "CLDA's contrast"),

@@ -4,14 +4,24 @@ from mmseg.registry import MODELS
 
 from ..losses import DomainContrast
 from ..utils.augment import PhotometricAug
+from ..utils.checks import (NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILITY, THRESHOLD,
+                            check_keys, optional)
 from ..utils.geometric import random_affine, warp_images, warp_labels
 from ..utils.label_expansion import LabelExpansion
 from ..utils.prototypes import class_adaptive_thresholds
+from .dacs import DOMAIN_CONTRAST_RULES
 from .uda_base import UDABaseSegmentor, pixel_labels
 
 
 AUGMENT_KEYS = {'scale', 'max_rotation', 'flip_prob', 'color_jitter', 'jitter_prob',
                 'grayscale_prob', 'cutout_max'}
+# valid values of the method keys (utils/checks.py), checked when the model is built
+CLDA_RULES = dict(target_weight=NON_NEGATIVE, pseudo_scales=dict(POSITIVE, form='sequence'),
+                  tau0=THRESHOLD, top=THRESHOLD, projection_warmup=NON_NEGATIVE_INT)
+AUGMENT_RULES = dict(scale=dict(POSITIVE, form='pair'), max_rotation=dict(low=0, high=180),
+                     flip_prob=PROBABILITY, jitter_prob=PROBABILITY, grayscale_prob=PROBABILITY,
+                     cutout_max=NON_NEGATIVE_INT)
+EXPANSION_RULES = dict(radius_quantile=THRESHOLD, max_distance=optional(POSITIVE))
 
 
 @MODELS.register_module()
@@ -64,6 +74,12 @@ class CLDA(UDABaseSegmentor):
                  projection_warmup=0, **kwargs):
         super().__init__(segmentor, ema=ema, teacher_bn=teacher_bn,
                          student_heads=dict(projection_head=projection_head), **kwargs)
+        owner = type(self).__name__
+        check_keys(owner, dict(target_weight=target_weight, pseudo_scales=pseudo_scales, tau0=tau0,
+                               top=top, projection_warmup=projection_warmup), CLDA_RULES)
+        check_keys(owner, augment, AUGMENT_RULES, 'augment.')
+        check_keys(owner, label_expansion, EXPANSION_RULES, 'label_expansion.')
+        check_keys(owner, contrast, DOMAIN_CONTRAST_RULES, 'contrast.')
         head = self.student.decode_head
         self.num_classes, self.ignore_index = head.num_classes, head.ignore_index
         self.target_weight, self.source_losses = target_weight, source_losses

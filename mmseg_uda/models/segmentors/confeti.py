@@ -11,6 +11,7 @@ from ...engine.optim_wrapper import step_with_scaler
 from ..losses.prototype_contrast import (diversity_regularizer, pixel_prototype_contrast,
                                          semantic_consistency_loss)
 from ..style.cut_model import CUT_NETWORKS, CUTMixin, frozen
+from ..utils.checks import COUNT, INTEGER, NON_NEGATIVE, POSITIVE, PROBABILITY, check_keys
 from ..utils.dist import average_gradients_
 from ..utils.ema import teacher_mode
 from ..utils.mixing import classmix_masks, mix
@@ -28,6 +29,17 @@ PCL_DEFAULTS = dict(weight=0.5, tau=0.1, num_samples=4096, start_iter=3000, targ
 REG_DEFAULTS = dict(weight=2.0, sign=1)
 CAM_DEFAULTS = dict(weight=1.0, mixed_start_iter=2000)
 SC_DEFAULTS = dict(type='prototype', weight=0.1, phi='linear')
+# valid values of the method keys (utils/checks.py), checked when the model is built
+RULES = dict(
+    prototypes=dict(momentum=PROBABILITY, top_n=COUNT, cam_start_iter=INTEGER,
+                    resolution=('input', 'feature')),
+    pcl=dict(weight=NON_NEGATIVE, tau=POSITIVE, num_samples=COUNT, start_iter=INTEGER),
+    regularizer=dict(weight=NON_NEGATIVE, sign=(1, -1)),
+    cam_loss=dict(weight=NON_NEGATIVE, mixed_start_iter=INTEGER),
+    consistency=dict(type=('prototype', 'feature_mse'), weight=NON_NEGATIVE,
+                     phi=('linear', 'channel')))
+CUT_RULES = dict(num_patches=COUNT, nce_tau=POSITIVE, lambda_gan=NON_NEGATIVE,
+                 lambda_nce=NON_NEGATIVE, beta=dict(low=0, high=0.5))  # beta: FDA's band
 
 
 def _merged(name, value, defaults):
@@ -114,6 +126,11 @@ class CONFETI(CUTMixin, DACS):
                  allow_random_style=False, **kwargs):
         if kwargs.get('contrast') is not None:
             raise KeyError("CONFETI: `contrast` is CLDA's contrast of DACS; use `pcl`")
+        owner = type(self).__name__
+        for name, value in dict(prototypes=prototypes, pcl=pcl, regularizer=regularizer,
+                                cam_loss=cam_loss, consistency=consistency).items():
+            check_keys(owner, value, RULES[name], f'{name}.')
+        check_keys(owner, style, CUT_RULES, 'style.')
         style = None if style is None else dict(style)
         self.style_type = None if style is None else style.pop('type', None)
         if self.style_type not in (None, 'CUT', 'FDA'):

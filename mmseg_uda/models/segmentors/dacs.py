@@ -6,6 +6,8 @@ from mmengine.dist import is_distributed
 from mmseg.registry import MODELS
 
 from ..losses import DomainContrast
+from ..utils.checks import (COUNT, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILITY,
+                            THRESHOLD, check_keys)
 from ..utils.global_batch import global_mean
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
 from ..utils.sampling import downscale_label_ratio
@@ -14,6 +16,18 @@ from .uda_base import UDABaseSegmentor, pixel_labels
 # Cityscapes trainIds of the "thing" classes for DAFormer's feature distance: light, sign, person,
 # rider, car, truck, bus, train, motorcycle, bicycle.
 CITYSCAPES_THINGS = (6, 7, 11, 12, 13, 14, 15, 16, 17, 18)
+# valid values of the method keys (utils/checks.py), checked when the model is built
+DACS_RULES = dict(pseudo_threshold=THRESHOLD, pseudo_weight_scope=('batch', 'image'),
+                  pseudo_weight_ignore_top=NON_NEGATIVE_INT,
+                  pseudo_weight_ignore_bottom=NON_NEGATIVE_INT, mix_scope=('image', 'batch'),
+                  mix_loss_weight=NON_NEGATIVE)
+# kornia's hue jitter is at most 0.5, and the strength is used for all four factors
+STRONG_AUG_RULES = dict(color_jitter_strength=dict(low=0, high=0.5),
+                        color_jitter_prob=PROBABILITY, blur_sigma=dict(POSITIVE, form='pair'))
+FD_RULES = dict(lambda_=NON_NEGATIVE, scale_min_ratio=PROBABILITY)
+DOMAIN_CONTRAST_RULES = dict(weight=NON_NEGATIVE, tau=POSITIVE, anchors_per_class=COUNT,
+                             memory_size=COUNT, enqueue_per_class=COUNT,
+                             label_min_ratio=PROBABILITY)
 
 
 @MODELS.register_module()
@@ -65,9 +79,15 @@ class DACS(UDABaseSegmentor):
             kwargs['student_heads'] = dict(kwargs.get('student_heads') or {},
                                            projection_head=projection_head)
         super().__init__(segmentor, **kwargs)
-        if pseudo_weight_scope not in ('batch', 'image'):
-            raise ValueError("pseudo_weight_scope must be 'batch' or 'image', "
-                             f'got {pseudo_weight_scope!r}')
+        owner = type(self).__name__
+        check_keys(owner, dict(pseudo_threshold=pseudo_threshold,
+                               pseudo_weight_scope=pseudo_weight_scope,
+                               pseudo_weight_ignore_top=pseudo_weight_ignore_top,
+                               pseudo_weight_ignore_bottom=pseudo_weight_ignore_bottom,
+                               mix_scope=mix_scope, mix_loss_weight=mix_loss_weight), DACS_RULES)
+        check_keys(owner, strong_aug, STRONG_AUG_RULES, 'strong_aug.')
+        check_keys(owner, imnet_feature_dist, FD_RULES, 'imnet_feature_dist.')
+        check_keys(owner, contrast, DOMAIN_CONTRAST_RULES, 'contrast.')
         self.pseudo_threshold = pseudo_threshold
         self.pseudo_weight_scope = pseudo_weight_scope
         self.ignore_top = pseudo_weight_ignore_top

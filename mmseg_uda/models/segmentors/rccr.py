@@ -3,10 +3,18 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from ..losses import RegionContrast
+from ..utils.checks import (COUNT, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILITY,
+                            THRESHOLD, check_keys, optional)
 from ..utils.mixing import cutmix_squares, grid_to_pixels, mix
 from ..utils.ramp import exp_rampup
 from ..utils.sampling import cell_centre_labels
 from .dacs import DACS
+
+# valid values of the method keys (utils/checks.py), checked when the model is built
+RCCR_RULES = dict(contrast_weight=NON_NEGATIVE, ramp_iters=COUNT, ramp_power=POSITIVE,
+                  cut_area=dict(THRESHOLD, form='scalar_or_pair'))
+REGION_CONTRAST_RULES = dict(tau=POSITIVE, confidence=optional(PROBABILITY),
+                             memory_batches=NON_NEGATIVE_INT, chunk_size=COUNT)
 
 
 @MODELS.register_module()
@@ -59,6 +67,10 @@ class RCCR(DACS):
         kwargs['student_heads'] = dict(kwargs.get('student_heads') or {},
                                        projection_head=projection_head)
         super().__init__(segmentor, **kwargs)
+        check_keys(type(self).__name__, dict(contrast_weight=contrast_weight, ramp_iters=ramp_iters,
+                                             ramp_power=ramp_power, cut_area=cut_area), RCCR_RULES)
+        check_keys(type(self).__name__, region_contrast, REGION_CONTRAST_RULES,
+                   'region_contrast.')
         self.region_contrast = None if region_contrast is None else RegionContrast(
             dim=self.student.projection_head.out_channels, ignore_index=self.ignore_index,
             **region_contrast)

@@ -6,12 +6,25 @@ from torch import nn
 
 from ..losses import DistributionContrast
 from ..utils.augment import PhotometricAug
+from ..utils.checks import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILITY, check_keys
 from ..utils.global_batch import gather_global, gather_global_with_grad
 from ..utils.sampling import cell_centre_labels
 from .dacs import DACS
 from .uda_base import UDABaseSegmentor, pixel_labels
 
 LEVELS = ('feat', 'out')
+# valid values of the method keys (utils/checks.py), checked when the model is built
+CONTRAST_RULES = dict(tau=POSITIVE, momentum=PROBABILITY, loss_weight=NON_NEGATIVE, eps=POSITIVE)
+PHOTOMETRIC_RULES = dict(jitter_prob=PROBABILITY, grayscale_prob=PROBABILITY,
+                         cutout_max=NON_NEGATIVE_INT)
+
+
+def check_sdca_keys(owner, feature_contrast, output_contrast, target_threshold):
+    """The keys SDCA and SDCADACS share (utils/checks.py)."""
+    check_keys(owner, dict(target_threshold=target_threshold),
+               dict(target_threshold=PROBABILITY))
+    check_keys(owner, feature_contrast, CONTRAST_RULES, 'feature_contrast.')
+    check_keys(owner, output_contrast, CONTRAST_RULES, 'output_contrast.')
 
 
 class SDCALevels(nn.Module):
@@ -145,6 +158,10 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
                  output_contrast=dict(tau=100.0), feature_index=None, target_threshold=0.9,
                  target_losses=True, source_aug=None, ema=None, **kwargs):
         super().__init__(segmentor, ema=ema, **kwargs)
+        check_sdca_keys(type(self).__name__, feature_contrast, output_contrast, target_threshold)
+        check_keys(type(self).__name__, dict(lovasz_weight=lovasz_weight),
+                   dict(lovasz_weight=NON_NEGATIVE))
+        check_keys(type(self).__name__, source_aug, PHOTOMETRIC_RULES, 'source_aug.')
         pre = self.data_preprocessor
         self.source_aug = None if source_aug is None else PhotometricAug(
             pre.mean.flatten().tolist(), pre.std.flatten().tolist(), **source_aug)
@@ -231,6 +248,7 @@ class SDCADACS(SDCAStatistics, DACS):
             raise KeyError("SDCADACS: `contrast` is CLDA's contrast of DACS; use "
                            '`feature_contrast` / `output_contrast`')
         super().__init__(segmentor, **kwargs)
+        check_sdca_keys(type(self).__name__, feature_contrast, output_contrast, target_threshold)
         self.sdca = SDCALevels(self.student, feature_contrast, output_contrast, feature_index)
         self.target_threshold = target_threshold
 

@@ -5,12 +5,17 @@ from mmseg.registry import MODELS
 from ..losses import PullContrast, dynamic_class_weights
 from ..utils.augment import PhotometricAug
 from ..utils.batch_norm import frozen_bn_statistics
+from ..utils.checks import COUNT, NON_NEGATIVE, POSITIVE, PROBABILITY, check_keys
 from ..utils.mixing import StrongPhotometricAug
 from ..utils.sampling import labels_on_grid
 from .dacs import DACS
 from .uda_base import pixel_labels
 
 TRANSLATIONS = ('FDA', 'PhotometricAug', 'StrongPhotometricAug')
+# valid values of the method keys (utils/checks.py), checked when the model is built
+PULL_RULES = dict(tau=POSITIVE, num_queries=COUNT, num_negatives=COUNT,
+                  unreliable_ratio=PROBABILITY)
+FDA_BETA = dict(low=0, high=0.5)  # the band's half-side as a share of the shorter side
 
 
 @MODELS.register_module()
@@ -77,10 +82,14 @@ class T2SDA(DACS):
         kwargs['student_heads'] = dict(kwargs.get('student_heads') or {},
                                        projection_head=projection_head)
         super().__init__(segmentor, **kwargs)
-        for name, value, valid in (('query_image', query_image, ('pseudo_target', 'source')),
-                                   ('key_image', key_image, ('source', 'pseudo_target'))):
-            if value not in valid:
-                raise ValueError(f'T2SDA: {name} must be one of {valid}, got {value!r}')
+        owner = type(self).__name__
+        check_keys(owner, dict(pull_weight=pull_weight, query_image=query_image,
+                               key_image=key_image),
+                   dict(pull_weight=NON_NEGATIVE, query_image=('pseudo_target', 'source'),
+                        key_image=('source', 'pseudo_target')))
+        check_keys(owner, pull, PULL_RULES, 'pull.')
+        check_keys(owner, class_weighting, dict(beta=NON_NEGATIVE), 'class_weighting.')
+        check_keys(owner, label_grid, dict(min_ratio=PROBABILITY), 'label_grid.')
         self.pull = None if pull is None else PullContrast(self.num_classes, **pull)
         self.pull_weight = pull_weight
         self.query_image, self.key_image = query_image, key_image
@@ -109,6 +118,7 @@ class T2SDA(DACS):
         if kind not in TRANSLATIONS:
             raise ValueError(f'T2SDA: translation type must be one of {TRANSLATIONS}, got {kind!r}')
         if kind == 'FDA':
+            check_keys(type(self).__name__, cfg, dict(beta=FDA_BETA), 'translation.')
             return ('FDA', cfg.get('beta', 0.01))
         pre = self.data_preprocessor
         aug = dict(PhotometricAug=PhotometricAug, StrongPhotometricAug=StrongPhotometricAug)[kind]

@@ -5,7 +5,8 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
 from ...engine.hooks.finite_loss_hook import non_finite_losses
-from ..utils.ema import EMATeacher, teacher_mode
+from ..utils.checks import check_keys
+from ..utils.ema import EMA_RULES, EMATeacher, teacher_mode
 from ..utils.fda import fda_source_to_target
 from ..utils.global_batch import global_batch, iteration_seed, shared_seed
 
@@ -62,6 +63,7 @@ class UDABaseSegmentor(BaseSegmentor):
             self.student.add_module(name, MODELS.build(head))
         if ema is None and predict_on == 'teacher':
             raise ValueError("predict_on='teacher' needs a teacher; got ema=None")
+        check_keys(type(self).__name__, ema, EMA_RULES, 'ema.')
         self.teacher = None if ema is None else EMATeacher(self.student, **ema)
         self.teacher_bn = teacher_bn
         self.predict_on = predict_on

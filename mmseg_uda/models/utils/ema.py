@@ -3,9 +3,11 @@ from mmengine.model import BaseAveragedModel
 from torch import nn
 from torch.nn.modules.dropout import _DropoutNd
 
+from .checks import BETA, COUNT
 from .dist import average_over_ranks_
 
 BUFFER_MODES = ('keep', 'copy', 'ema')
+EMA_RULES = dict(alpha=BETA, buffers=BUFFER_MODES, interval=COUNT)  # model.ema (utils/checks.py)
 # stochastic-depth layers of mmcv, timm, mmpretrain and torchvision, known by class name
 _DROP_PATH_NAMES = ('DropPath', 'DropBlock', 'StochasticDepth')
 
