@@ -71,6 +71,7 @@ def facts(cfg):
     warm = _step(scheds, 'LinearLR')
     poly = _step(scheds, 'PolyLR')
     val = cfg.get('val_dataloader')
+    test_resize = _resize(val.dataset.pipeline) if val else None
     model = cfg.model
     seg = model.get('segmentor', model)
     preproc = (seg.get('data_preprocessor') or model.get('data_preprocessor') or {}).get('size')
@@ -79,8 +80,7 @@ def facts(cfg):
         'source_crop': _crop(src.pipeline),
         'target_resize': _resize(tgt.pipeline) if tgt else None,
         'target_crop': _crop(tgt.pipeline) if tgt else None,
-        'test_resize': _resize(val.dataset.pipeline)[0] if val and _resize(
-            val.dataset.pipeline) else None,
+        'test_resize': test_resize[0] if test_resize else None,
         'class_subsets': (cfg.get('val_evaluator') or {}).get('class_subsets'),
         'batch_size': cfg.train_dataloader.batch_size,
         'preproc_size': tuple(preproc) if preproc else None,
@@ -101,6 +101,8 @@ _MISSING = object()
 
 
 def lookup(cfg, key, f):
+    """A fact, or the value at a dotted path of the config (list items by index); None below a
+    component that is switched off (None), ``_MISSING`` where the config has no such key."""
     if key in f:
         return f[key]
     node = cfg
@@ -117,6 +119,7 @@ def lookup(cfg, key, f):
 
 
 def same(a, b):
+    """Equality with float tolerance; lists and tuples alike."""
     if isinstance(a, float) or isinstance(b, float):
         return isinstance(a, (int, float)) and isinstance(b, (int, float)) and \
             math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
@@ -353,17 +356,18 @@ def expected(path):
                    if any(fnmatch.fnmatch(path, p) for p in patterns)))
 
 
+TRAINING_CONFIGS = [p for p in CONFIGS if 'stages' not in load(p)]  # pipelines: their stages
+
+
 def test_table_covers_every_config():
-    """A new config under a method folder must be given its protocol here (pipelines excepted)."""
-    uncovered = [p for p in CONFIGS if 'stages' not in load(p) and FAMILY not in expected(p)]
+    """A new config under a method folder must be given its protocol here."""
+    uncovered = [p for p in TRAINING_CONFIGS if FAMILY not in expected(p)]
     assert not uncovered, f'configs without a protocol row in {__file__}: {uncovered}'
 
 
-@pytest.mark.parametrize('path', [p for p in CONFIGS if 'pipeline' not in osp.basename(p)])
+@pytest.mark.parametrize('path', TRAINING_CONFIGS)
 def test_published_hyper_parameters(path):
     cfg = load(path)
-    if 'stages' in cfg:
-        pytest.skip('a pipeline file: its stages are checked one by one')
     want = expected(path)
     want.pop(FAMILY, None)
     f = facts(cfg)
