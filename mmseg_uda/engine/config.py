@@ -10,7 +10,7 @@ from mmengine.config import Config, DictAction
 PLUGIN = 'mmseg_uda'
 # checks every run gets, also where a config replaces custom_hooks (appended, so that indices given
 # with --cfg-options custom_hooks.N... keep pointing at the config's own hooks)
-GUARD_HOOKS = ('FiniteLossHook', 'ClassCountCheckHook', 'ResumeCheckHook')
+GUARD_HOOKS = ('FiniteLossHook', 'ClassCountCheckHook', 'ResumeCheckHook', 'DatasetCheckHook')
 # top-level keys something reads after the config is loaded: mmengine's Runner (from_cfg and its
 # build steps), mmseg's test-time augmentation and our tools; any other top-level key is a variable
 # of the config files, resolved into the keys that use it when the file was read
