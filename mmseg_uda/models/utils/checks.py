@@ -9,7 +9,6 @@ import numbers
 
 PROBABILITY = dict(low=0, high=1)  # [0, 1]
 THRESHOLD = dict(low=0, high=1, open_low=True)  # (0, 1]
-FRACTION = dict(low=0, high=1, open_low=True, open_high=True)  # (0, 1)
 POSITIVE = dict(low=0, open_low=True)  # temperatures, scales
 NON_NEGATIVE = dict(low=0)  # loss weights
 COUNT = dict(low=1, integer=True)
