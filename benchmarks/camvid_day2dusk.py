@@ -176,7 +176,9 @@ def execute(run):
         if run.adabn:
             tool('adabn', cfg_path, run.warm_start.checkpoint, run.checkpoint, log=log)
         else:
-            tool('train', cfg_path, '--work-dir', run.dir, '--resume', log=log)
+            # --resume only where an interrupted run left a checkpoint (else it warns)
+            resume = ['--resume'] if osp.isfile(osp.join(run.dir, 'last_checkpoint')) else []
+            tool('train', cfg_path, '--work-dir', run.dir, *resume, log=log)
     if run.train_only:
         return None
     scores = {}
