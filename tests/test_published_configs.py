@@ -276,14 +276,18 @@ TABLE = [
     (['clda/stages/gta2cs_1a_source.py', 'clda/stages/gta2cs_1c_head.py'],
      {'train_dataloader.dataset.pipeline.4.type': 'FDA',
       'train_dataloader.dataset.pipeline.4.beta': 0.01}),
-    (['clda/stages/*_1c_head*.py'],
-     {'optimizer': ('SGD', 1e-3, 1e-4, 0.9), 'model.backbone.frozen_stages': 4}),
+    (['clda/stages/*_1c_head*.py'],  # §4: the head alone at 0.001 (no x10)
+     {'optimizer': ('SGD', 1e-3, 1e-4, 0.9), 'head_lr_mult': 1.0,
+      'model.backbone.frozen_stages': 4}),
     (['clda/stages/gta2cs_1c_head*.py'], {'poly': (0.9, 0.0, 0, 7800), 'max_iters': 7800}),
     (['clda/stages/synthia2cs_1c_head.py'], {'poly': (0.9, 0.0, 0, 2900), 'max_iters': 2900}),
     (['clda/stages/*_1b_contrast.py'],
      {FAMILY: 'CLDA stage 1b', **CLDA_METHOD, **CLDA_DATA, **CLDA_SGD,
       'model.ema.interval': 10001, 'model.source_losses': False,
       'poly': (0.9, 0.0, 0, 10000), 'max_iters': 10000}),
+    (['clda/stages/gta2cs_2_self_training_no_contrast.py'],  # Table 3 rows 3-4, 2nd reading
+     {FAMILY: 'CLDA', **CLDA_METHOD, **CLDA_DATA, **CLDA_SGD, 'head_lr_mult': 10.0,
+      'model.contrast': None}),
     (['clda/*synthia2cs*.py', 'clda/stages/synthia2cs_*.py'], synthia_eval()),
     # --- RCCR ----------------------------------------------------------------------------------
     (['rccr/gta2cs.py'], {FAMILY: 'RCCR', **RCCR_PROTOCOL, **RCCR_METHOD,
