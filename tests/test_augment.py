@@ -53,3 +53,26 @@ def test_strong_aug_draws_blur_sigma_per_image():
 def test_strong_aug_draws_colour_jitter_per_image():
     for out in strong_aug_outputs(jitter=0.2, blur=False):
         assert all(not torch.allclose(out[0], out[i]) for i in range(1, 4))
+
+
+def test_both_augmentations_share_one_normalisation_round_trip():
+    """PhotometricAug and StrongPhotometricAug de-normalise, apply colour ops and re-normalise
+    through one piece: an identity op gives the input back (clipped to 0–255 with ``clamp``), in
+    the input's dtype."""
+    from kornia.augmentation import ColorJiggle
+
+    from mmseg_uda.models.utils.augment import NormalisedImageAug
+    from mmseg_uda.models.utils.mixing import StrongPhotometricAug
+    assert issubclass(PhotometricAug, NormalisedImageAug)
+    assert issubclass(StrongPhotometricAug, NormalisedImageAug)
+    mean, std = [120., 110., 100.], [50., 60., 70.]
+    m, s = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
+    raw = torch.rand(2, 3, 8, 8) * 300 - 20  # partly outside 0–255
+    x = (raw - m) / s
+    aug = NormalisedImageAug(mean, std)
+    identity = ColorJiggle(0, 0, 0, 0, p=1.0)
+    torch.testing.assert_close(aug.on_unit_range(x, identity), x, atol=1e-5, rtol=0)
+    clipped = aug.on_unit_range(x, identity, clamp=True) * s + m
+    torch.testing.assert_close(clipped, raw.clamp(0, 255), atol=1e-3, rtol=0)
+    aug.augment = lambda img: img * 2
+    assert aug(x.bfloat16()).dtype == torch.bfloat16

@@ -1,4 +1,6 @@
 """CLDA (models/segmentors/clda.py): the self-training iteration on tiny tensors."""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -62,10 +64,45 @@ def test_pseudo_labels_thresholds_and_expansion():
         assert (confident[pred == c] != 255).any()
     assert torch.equal(pseudo, confident)  # no expansion
     torch.testing.assert_close(omega[:, 0], conf)
+
+
+def test_label_expansion_relabels_exactly_the_cells_within_max_distance():
+    """§5.3 with a cutoff between the unconfident cells' distances: the cells within it take the
+    nearest ω-weighted teacher prototype's class (cosine distance, computed here literally), the
+    others stay ignored, confident pixels keep their label."""
+    torch.manual_seed(0)
     model = build_clda(pseudo_scales=(1.0, ), label_expansion=dict(max_distance=2.0))
-    pseudo, confident, _ = model.pseudo_labels(x)
-    assert (pseudo != 255).all()  # every pixel is within the (huge) radius of some prototype
-    assert torch.equal(pseudo[confident != 255], confident[confident != 255])
+    x = torch.randn(2, 3, 32, 32)
+    seen = {}
+    expansion = model.expansion.forward
+
+    def spy(feats, pred, weight, confident):
+        seen.update(feats=feats, pred=pred, weight=weight, confident=confident)
+        return expansion(feats, pred, weight, confident)
+    model.expansion.forward = spy
+    model.pseudo_labels(x)
+    g = F.normalize(seen['feats'].float(), dim=1).permute(0, 2, 3, 1)  # (B, h, w, D)
+    pred, weight, conf_cell = seen['pred'], seen['weight'], seen['confident']
+    protos = {}
+    for c in pred[conf_cell].unique().tolist():
+        sel = conf_cell & (pred == c)
+        protos[c] = F.normalize((weight[sel][:, None] * g[sel]).sum(0), dim=0)
+    classes = sorted(protos)
+    dist = torch.stack([1 - g @ protos[c] for c in classes], -1)  # (B, h, w, K)
+    nearest_d, k = dist.min(-1)
+    nearest = torch.tensor(classes)[k]
+    cutoff = nearest_d[~conf_cell].median().item()  # excludes about half of the candidates
+    model.expansion.reset()
+    model.expansion.max_distance = cutoff
+    pseudo, confident_label, _ = model.pseudo_labels(x)
+    within = nearest_d <= cutoff
+    assert within[~conf_cell].any() and not within[~conf_cell].all()
+    cell = lambda m: m.repeat_interleave(8, 1).repeat_interleave(8, 2)  # 4x4 cells of 8x8 px
+    confident = confident_label != 255
+    expected = torch.where(confident, confident_label,
+                           torch.where(cell(within), cell(nearest), torch.full_like(pseudo, 255)))
+    assert torch.equal(pseudo, expected)
+    assert (pseudo[~confident] != 255).any() and (pseudo[~confident] == 255).any()
 
 
 def test_ablation_switches_and_no_contrast():
@@ -88,7 +125,8 @@ def test_contrastive_gradients_reach_backbone_and_projection_only():
     from mmseg_uda.models.segmentors.uda_base import pixel_labels
     label = pixel_labels(batch['data_samples']['source'])
     # warm the memories once, then take the contrastive terms alone
-    model.student_pass(src, None, tgt, label, label, label, torch.ones(2, 1, 32, 32))
+    warm = model.student_pass(src, None, tgt, label, label, label, torch.ones(2, 1, 32, 32))
+    model.contrast.update_memories(warm['memory_update'])
     losses = model.student_pass(src, None, tgt, label, label, label, torch.ones(2, 1, 32, 32))
     contrast = losses['loss_in_src'] + losses['loss_in_tgt'] + losses['loss_cross']
     assert contrast > 0
@@ -102,22 +140,63 @@ def test_contrastive_gradients_reach_backbone_and_projection_only():
                if n.startswith('student.decode_head') or n.startswith('teacher'))
 
 
+def record_backward_and_memory_updates(model, optim_wrapper):
+    """The order of the backward passes and the contrast's memory updates, as a list."""
+    calls = []
+    backward, update = optim_wrapper.backward, model.contrast.update_memories
+    optim_wrapper.backward = lambda *a, **k: calls.append('backward') or backward(*a, **k)
+    model.contrast.update_memories = lambda *a: calls.append('update_memories') or update(*a)
+    return calls
+
+
+def cross_domain_literal(emb, cells, keys, tau):
+    """CLDA Eq. 1/6 written out: every labelled cell of ``emb`` (B, D, h, w) (labels ``cells``)
+    is an anchor against ``keys`` (one per class, class k = row k): −log e^{a·k⁺/τ} /
+    (e^{a·k⁺/τ} + Σ_{k⁻} e^{a·k⁻/τ}), averaged over the anchors."""
+    terms = []
+    for a, c in zip(emb.permute(0, 2, 3, 1).reshape(-1, emb.shape[1]).tolist(),
+                    cells.flatten().tolist()):
+        if c == 255:
+            continue
+        sims = [sum(x * y for x, y in zip(a, k)) / tau for k in keys.tolist()]
+        terms.append(-sims[c] + math.log(sum(math.exp(s) for s in sims)))
+    return sum(terms) / len(terms)
+
+
 def test_clda_dacs_adds_the_contrast_to_dacs():
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='DACS', segmentor=tiny_segmentor(), ema=dict(alpha=0.99), pseudo_threshold=1e-6,
         projection_head=dict(type='ProjectionHead', in_channels=64, out_channels=16),
-        contrast=dict(anchors_per_class=50, memory_size=20, enqueue_per_class=5)))
+        contrast=dict(anchors_per_class=50, memory_size=20, enqueue_per_class=5, weight=0.5,
+                      tau=1.0)))
     model.init_weights()
     ow = optim(model)
-    logs = [model.train_step(blocky_batch(i), ow) for i in range(2)]
+    calls = record_backward_and_memory_updates(model, ow)
+    logs = [model.train_step(blocky_batch(0), ow)]
+    assert calls == ['backward', 'backward', 'update_memories']  # after both passes
+    contrast = model.contrast
+    assert contrast.target_protos.count.sum() > 0 and contrast.source_pixels.count.sum() > 0
+    # L_cross of the next iteration: its source anchors against the target prototype memory as
+    # the last iteration left it (the mixed pass's prototypes come after the source pass); one
+    # known key per class is put there so that every anchor has negatives
+    keys = F.normalize(torch.randn(NUM_CLASSES, 16), dim=1)
+    contrast.target_protos.count.zero_()
+    contrast.target_protos.ptr.zero_()
+    contrast.update_memories(dict(target_protos=(keys, torch.arange(NUM_CLASSES))))
+    embeddings = []
+    project = model.student.projection_head.forward
+    model.student.projection_head.forward = lambda feats: embeddings.append(project(feats)) \
+        or embeddings[-1]
+    logs.append(model.train_step(blocky_batch(1), ow))
     assert {'src.loss_in_src', 'src.loss_cross', 'mix.loss_in_tgt'} <= set(logs[1])
     assert all(torch.isfinite(torch.as_tensor(v)).all() for log in logs for v in log.values())
-    contrast = model.contrast
-    # L_cross of iteration 2 reads the target prototypes of iteration 1 (it is 0 when they are
-    # all of one class, which has no negative; the value is tested in test_domain_contrast.py)
-    assert logs[1]['src.loss_cross'] >= 0
-    assert contrast.target_protos.count.sum() > 0 and contrast.source_pixels.count.sum() > 0
+    batch = model.data_preprocessor(blocky_batch(1), True)
+    cells = torch.stack([ds.gt_sem_seg.data[0, ::8, ::8] for ds in batch['data_samples']['source']])
+    expected = cross_domain_literal(embeddings[0].detach(), cells, keys, tau=1.0)
+    assert expected > 0.1
+    cross = torch.as_tensor(logs[1]['src.loss_cross']).detach()
+    assert cross.item() == pytest.approx(0.5 * expected, rel=1e-5)
     assert 'contrast.target_protos.keys' in model.state_dict()
     assert model.teacher_model.projection_head is not None
     with pytest.raises(KeyError, match='projection_head'):
@@ -166,3 +245,26 @@ def test_projection_warmup_keeps_the_contrast_out_of_the_backbone():
                        if n.startswith('backbone') and p.grad is not None)
         assert model.student.projection_head.convs[-1].weight.grad.abs().sum() > 0
         assert (backbone == 0) == warm
+
+
+def test_the_memories_are_updated_after_the_backward_pass():
+    """Step 7 of the iteration: the student pass reads the memories and leaves them; the update
+    comes after the backward pass, with what the pass returned."""
+    torch.manual_seed(0)
+    model = build_clda()
+    ow = optim(model)
+    calls = record_backward_and_memory_updates(model, ow)
+    model.train_step(blocky_batch(0), ow)
+    assert calls == ['backward', 'update_memories']
+    counts = [b.count.clone() for b in (model.contrast.source_pixels, model.contrast.source_protos,
+                                        model.contrast.target_protos)]
+    assert all(c.sum() > 0 for c in counts)
+    batch = model.data_preprocessor(blocky_batch(1), True)
+    src, tgt = batch['inputs']['source'], batch['inputs']['target']
+    from mmseg_uda.models.segmentors.uda_base import pixel_labels
+    label = pixel_labels(batch['data_samples']['source'])
+    losses = model.student_pass(src, None, tgt, label, label, label, torch.ones(2, 1, 32, 32))
+    assert all(torch.equal(b.count, c) for b, c in zip(
+        (model.contrast.source_pixels, model.contrast.source_protos,
+         model.contrast.target_protos), counts))
+    assert set(losses['memory_update']) == {'target_protos', 'source_pixels', 'source_protos'}

@@ -14,15 +14,17 @@ class DomainContrast(nn.Module):
     """CLDA's in-domain and cross-domain contrast with per-class memories (Zhang et al.,
     Eq. 1-7, §5.4). Used by :class:`CLDA` and, as an add-on, by :class:`DACS` (``clda_dacs``).
 
-    Target terms (call first): K anchors per class of the target pseudo-labels against the target
-    keys, i.e. this batch's Eq. 2–3 prototypes (confident pixels weighted by ω) and the prototype
-    memory → L_in_tgt; then the prototypes are enqueued.
-    Source terms: K anchors per class of the source labels against the source keys (pixel memory,
-    this batch's prototypes, prototype memory) → L_in_src, and against the target keys (the
-    target prototype memory, which now holds this batch's target prototypes) → L_cross; then
-    ``enqueue_per_class`` anchors per class and the prototypes are enqueued (Eq. 5–6, §3.4).
-    All keys are detached; every term is Eq. 1 (:func:`supervised_info_nce`), scaled by ``weight``
-    (α of Eq. 7).
+    Target terms: K anchors per class of the target pseudo-labels against the target keys, i.e.
+    this batch's Eq. 2–3 prototypes (confident pixels weighted by ω) and the prototype memory →
+    L_in_tgt. Source terms: K anchors per class of the source labels against the source keys
+    (pixel memory, this batch's prototypes, prototype memory) → L_in_src, and against the target
+    prototype memory → L_cross (Eq. 5–6). All keys are detached; every term is Eq. 1
+    (:func:`supervised_info_nce`), scaled by ``weight`` (α of Eq. 7).
+
+    The terms leave the memories unchanged and return what to enqueue (this batch's prototypes of
+    both domains and ``enqueue_per_class`` source anchors per class, §3.4); the segmentor passes it
+    to :meth:`update_memories` after its backward passes. CLDA's L_cross reads the target
+    prototype memory with this batch's target prototypes in it (``target_update``).
 
     Args:
         num_classes (int), dim (int): classes and embedding width.
@@ -85,6 +87,9 @@ class DomainContrast(nn.Module):
             pseudo (Tensor): target anchor labels (B, H, W), ignore where unlabelled.
             confident_label (Tensor): labels of the confident pixels only (B, H, W): F_c of Eq. 3.
             omega (Tensor): the teacher's confidence (B, 1, H, W), the ω of Eq. 2.
+
+        Returns:
+            tuple[dict, dict]: the losses, and what to enqueue (:meth:`update_memories`).
         """
         c = self.num_classes
         rows, y, y_conf, w = self.cells(emb, pseudo, confident_label, weight=omega)
@@ -97,16 +102,20 @@ class DomainContrast(nn.Module):
             losses['loss_in_tgt'] = self.weight * supervised_info_nce(
                 anc, anc_y, torch.cat([proto[has], mem]), torch.cat([classes[has], mem_y]),
                 self.tau)
-        self.target_protos.push(proto[has], classes[has], same_on_all_ranks=True)
-        return losses
+        return losses, dict(target_protos=(proto[has], classes[has]))
 
-    def source_terms(self, emb, labels):
-        """L_in_src = L_ctr(s, s⁺) and L_cross = L_ctr(s, t⁺) (Eq. 5–6); enqueues source pixels and
-        prototypes.
+    def source_terms(self, emb, labels, target_update=None):
+        """L_in_src = L_ctr(s, s⁺) and L_cross = L_ctr(s, t⁺) (Eq. 5–6).
 
         Args:
             emb (Tensor): student source embeddings (B, D, h, w), L2-normalised.
             labels (Tensor): source labels (B, H, W).
+            target_update (dict | None): what :meth:`target_terms` returned to enqueue this
+                iteration; L_cross reads the target prototype memory as it will be once that is
+                enqueued. None: the memory as it is.
+
+        Returns:
+            tuple[dict, dict]: the losses, and what to enqueue (:meth:`update_memories`).
         """
         c = self.num_classes
         rows, y = self.cells(emb, labels)
@@ -121,10 +130,22 @@ class DomainContrast(nn.Module):
                 anc, anc_y, torch.cat([pix, proto[has], mem]),
                 torch.cat([pix_y, classes[has], mem_y]), self.tau)
         if self.cross_domain:
-            mem, mem_y = self.target_protos.get()
+            mem, mem_y = self.target_protos.get((target_update or {}).get('target_protos'))
             losses['loss_cross'] = self.weight * supervised_info_nce(anc, anc_y, mem, mem_y,
                                                                      self.tau)
         keep = sample_per_class(anc_y, self.enqueue_per_class, c)
-        self.source_pixels.push(anc[keep].detach(), anc_y[keep])
-        self.source_protos.push(proto[has], classes[has], same_on_all_ranks=True)
-        return losses
+        return losses, dict(source_pixels=(anc[keep].detach(), anc_y[keep]),
+                            source_protos=(proto[has], classes[has]))
+
+    @torch.no_grad()
+    def update_memories(self, *updates):
+        """Enqueue what :meth:`target_terms` and :meth:`source_terms` returned (CLDA §5.4).
+
+        Called on every rank once the iteration's losses are back-propagated. Prototypes are
+        global already (summed over ranks); the source pixels of all ranks are gathered.
+        """
+        merged = {k: v for update in updates for k, v in update.items()}
+        for name in ('target_protos', 'source_pixels', 'source_protos'):  # a fixed order for DDP
+            if name in merged:
+                getattr(self, name).push(*merged[name],
+                                         same_on_all_ranks=name != 'source_pixels')

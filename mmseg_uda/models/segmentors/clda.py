@@ -39,7 +39,8 @@ class CLDA(UDABaseSegmentor):
     5. L_in = L_ctr(s, s⁺) + L_ctr(t, t⁺), L_cross = L_ctr(s, t⁺) over K anchors per class and
        domain, keys from per-class memories and this batch's prototypes (Eq. 1–3, 5, 6);
     6. L = L_cls + α (L_in + L_cross)                                                   (Eq. 7)
-    7. enqueue detached source pixels and prototypes of both domains.
+    7. after the backward pass: enqueue detached source pixels and prototypes of both domains
+       (L_cross of step 5 already reads this batch's target prototypes in the memory).
 
     Args:
         segmentor, ema, teacher_bn, predict_on, data_preprocessor: see :class:`UDABaseSegmentor`.
@@ -115,7 +116,10 @@ class CLDA(UDABaseSegmentor):
             losses = forward(src_img, None, mode='student_pass', tgt_img=tgt_img,
                              src_label=src_label, pseudo=pseudo,
                              confident_label=confident_label, omega=omega)
+        memory_update = losses.pop('memory_update', None)
         log_vars = self.backward(losses, optim_wrapper, 'clda')
+        if memory_update is not None:
+            self.contrast.update_memories(memory_update)
         log_vars['clda.pseudo_labelled'] = (pseudo != self.ignore_index).float().mean().item()
         self.debug_output = dict(source_img=self.denormalize(src_img), source_label=src_label,
                                  target_img=self.denormalize(tgt_img), pseudo_label=pseudo)
@@ -166,7 +170,8 @@ class CLDA(UDABaseSegmentor):
     def student_pass(self, src_img, data_samples, tgt_img, src_label, pseudo, confident_label,
                      omega):
         """Student losses of both domains in one forward call (one DDP forward per backward):
-        L_cls of Eq. 4 and α (L_in + L_cross) of Eq. 5–7."""
+        L_cls of Eq. 4 and α (L_in + L_cross) of Eq. 5–7; with the contrast, ``memory_update`` holds
+        what to enqueue (:meth:`DomainContrast.update_memories`)."""
         head, contrast = self.student.decode_head, self.contrast
         contrast = contrast if contrast is not None and contrast.enabled else None
         warm = int(self.teacher.steps) < self.projection_warmup
@@ -177,13 +182,15 @@ class CLDA(UDABaseSegmentor):
         losses = {f'tgt.{k}': v for k, v in self.decode_losses(
             head.forward(tgt_feats), pseudo, scale=self.target_weight).items()}
         if contrast is not None:
-            losses.update(contrast.target_terms(project(tgt_feats), pseudo,
-                                                confident_label, omega))
+            tgt_losses, update = contrast.target_terms(project(tgt_feats), pseudo,
+                                                       confident_label, omega)
+            losses.update(tgt_losses, memory_update=update)
         if self.source_losses:
             src_feats = self.student.extract_feat(src_img)
             losses.update({f'src.{k}': v for k, v in
                            self.decode_losses(head.forward(src_feats), src_label).items()})
             if contrast is not None:
-                losses.update(contrast.source_terms(project(src_feats),
-                                                    src_label))
+                src_losses, src_update = contrast.source_terms(project(src_feats), src_label,
+                                                               target_update=update)
+                losses.update(src_losses, memory_update={**update, **src_update})
         return losses

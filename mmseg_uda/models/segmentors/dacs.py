@@ -62,8 +62,8 @@ class DACS(UDABaseSegmentor):
         contrast (dict | None): adds CLDA's in-/cross-domain contrast (:class:`DomainContrast`
             arguments; ``clda_dacs``): source anchors from the source pass, target anchors from
             the target pixels of the mixed image whose teacher confidence is ≥ τ (prototypes
-            weighted by it, Eq. 2). The source pass comes first, so L_cross sees the target
-            prototypes of earlier iterations.
+            weighted by it, Eq. 2). L_cross reads the target prototypes of earlier iterations;
+            the memories are updated after both backward passes.
         projection_head (dict): the student's projection head, needed with ``contrast``.
     """
     STUDENT_MODES = ('source_loss', 'weighted_loss')
@@ -117,8 +117,9 @@ class DACS(UDABaseSegmentor):
         src_img, tgt_img = inputs['source'], inputs['target']
         src_samples, tgt_samples = data_samples['source'], data_samples['target']
         with optim_wrapper.optim_context(self):
-            log_vars = self.backward(forward(src_img, src_samples, mode='source_loss'),
-                                     optim_wrapper, 'src')
+            src_losses = forward(src_img, src_samples, mode='source_loss')
+            src_update = src_losses.pop('memory_update', {})
+            log_vars = self.backward(src_losses, optim_wrapper, 'src')
             probs, teacher_feats = self.teacher_probs(tgt_img)
         pseudo_label, pseudo_weight, conf = self.pseudo_labels(probs)
         src_label = pixel_labels(src_samples)
@@ -132,7 +133,10 @@ class DACS(UDABaseSegmentor):
             mix_losses = forward(mixed_img, tgt_samples, mode='weighted_loss', labels=mixed_label,
                                  weights=mixed_weight,
                                  **self.mixed_target_labels(pseudo_label, conf, mask))
+        mix_update = mix_losses.pop('memory_update', {})
         log_vars.update(self.backward(mix_losses, optim_wrapper, 'mix'))
+        if self.contrast is not None:
+            self.contrast.update_memories(src_update, mix_update)
         log_vars['mix.pseudo_weight'] = pseudo_weight.mean().item()
         self.debug_output = dict(source_img=self.denormalize(src_img), source_label=src_label,
                                  target_img=self.denormalize(tgt_img), pseudo_label=pseudo_label,
@@ -191,17 +195,21 @@ class DACS(UDABaseSegmentor):
                     omega=torch.where(mask, 0.0, conf)[:, None])
 
     def source_feature_losses(self, feats, logits, labels):
-        """Losses of the source pass's backbone features and logits (CLDA's L_in_src, L_cross)."""
+        """Losses of the source pass's backbone features and logits (CLDA's L_in_src, L_cross);
+        ``memory_update`` holds what the contrast enqueues after the backward passes."""
         if self.contrast is None or not self.contrast.enabled:
             return {}
-        return self.contrast.source_terms(self.student.projection_head(feats), labels)
+        losses, update = self.contrast.source_terms(self.student.projection_head(feats), labels)
+        return dict(losses, memory_update=update)
 
     def target_feature_losses(self, feats, logits, labels, omega):
-        """Losses of the mixed pass's target pixels ``labels`` (CLDA's L_in_tgt, weighted by ω)."""
+        """Losses of the mixed pass's target pixels ``labels`` (CLDA's L_in_tgt, weighted by ω);
+        ``memory_update`` as in :meth:`source_feature_losses`."""
         if not self.contrast.enabled:
             return {}
-        return self.contrast.target_terms(self.student.projection_head(feats), labels, labels,
-                                          omega)
+        losses, update = self.contrast.target_terms(self.student.projection_head(feats), labels,
+                                                    labels, omega)
+        return dict(losses, memory_update=update)
 
     def pseudo_labels(self, probs):
         """Pseudo-labels ŷ_T (B, H, W), confidence weights q (B, H, W) and the confidence (B, H, W)

@@ -35,12 +35,37 @@ class ClassMemoryBank(nn.Module):
         Labels outside [0, C) (e.g. the ignore index) are dropped. ``same_on_all_ranks``: the keys
         are already global (e.g. prototypes summed over ranks) and are pushed once, not gathered.
         """
+        keys, labels = self._incoming(keys, labels)
+        if not same_on_all_ranks:
+            keys, labels = gather_rows(keys), gather_rows(labels)
+        self._write(self.keys, self.ptr, self.count, keys, labels)
+
+    @torch.no_grad()
+    def get(self, pending=None):
+        """All stored keys (M, D) and their classes (M,).
+
+        ``pending``: (keys, labels), global already (as :meth:`push` takes them with
+        ``same_on_all_ranks=True``): the memory as it will be once they are pushed; it is left
+        unchanged.
+        """
+        keys, count = self.keys, self.count
+        if pending is not None:
+            keys, ptr, count = self.keys.clone(), self.ptr.clone(), self.count.clone()
+            self._write(keys, ptr, count, *self._incoming(*pending))
+        valid = torch.arange(self.size, device=keys.device)[None] < count[:, None]
+        labels = torch.arange(self.num_classes, device=keys.device)[:, None].expand_as(valid)
+        return keys[valid], labels[valid]
+
+    def _incoming(self, keys, labels):
+        """Detached keys in the memory's dtype and their labels, rows of classes in [0, C) only."""
         if keys.shape[-1] != self.dim:
             raise ValueError(f'ClassMemoryBank: keys of dim {keys.shape[-1]}, expected {self.dim}')
         keep = (labels >= 0) & (labels < self.num_classes)
-        keys, labels = keys.detach()[keep].to(self.keys.dtype), labels[keep].long()
-        if not same_on_all_ranks:
-            keys, labels = gather_rows(keys), gather_rows(labels)
+        return keys.detach()[keep].to(self.keys.dtype), labels[keep].long()
+
+    def _write(self, memory, ptr, count, keys, labels):
+        """FIFO-write ``keys`` of ``labels`` into ``memory`` (C, size, D), ``ptr`` and ``count``,
+        in place."""
         if labels.numel() == 0:
             return
         order = torch.sort(labels, stable=True).indices  # group by class, arrival order kept
@@ -49,16 +74,10 @@ class ClassMemoryBank(nn.Module):
         first = torch.cumsum(n, 0) - n
         rank = torch.arange(labels.numel(), device=labels.device) - first[labels]  # 0..n_c-1
         newest = rank >= n[labels] - self.size  # only the last `size` of each class are written
-        slot = (self.ptr[labels] + rank - (n[labels] - self.size).clamp(min=0)) % self.size
-        self.keys[labels[newest], slot[newest]] = keys[newest]
-        self.ptr.copy_((self.ptr + n.clamp(max=self.size)) % self.size)
-        self.count.copy_((self.count + n).clamp(max=self.size))
-
-    def get(self):
-        """All stored keys (M, D) and their classes (M,)."""
-        valid = torch.arange(self.size, device=self.keys.device)[None] < self.count[:, None]
-        labels = torch.arange(self.num_classes, device=self.keys.device)[:, None].expand_as(valid)
-        return self.keys[valid], labels[valid]
+        slot = (ptr[labels] + rank - (n[labels] - self.size).clamp(min=0)) % self.size
+        memory[labels[newest], slot[newest]] = keys[newest]
+        ptr.copy_((ptr + n.clamp(max=self.size)) % self.size)
+        count.copy_((count + n).clamp(max=self.size))
 
 
 class BatchMemory(nn.Module):

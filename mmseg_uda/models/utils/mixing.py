@@ -5,7 +5,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .global_batch import any_global, kornia_params, rand_images, rand_shared
+from .augment import NormalisedImageAug
+from .global_batch import any_global, rand_images, rand_shared
 
 
 def classmix_masks(labels, num_classes, scope='image', ignore_index=255):
@@ -90,7 +91,7 @@ def blur_kernel_size(side):
     return int(math.floor(k - 0.5 + k % 2))
 
 
-class StrongPhotometricAug:
+class StrongPhotometricAug(NormalisedImageAug):
     """Colour jitter and Gaussian blur of DACS, applied to mixed images on the device.
 
     Jitter (kornia ``ColorJiggle``, the semantics of the kornia ColorJitter DACS used) with
@@ -100,7 +101,7 @@ class StrongPhotometricAug:
     image in its own call with coins drawn once per iteration, the coins u, u' are shared by the
     batch while the jitter factors and σ are drawn per image (for the global batch, sliced: N
     processes draw what one does). Images are de-normalised to [0, 1] for the jitter and
-    normalised back. Runs in float32 outside autocast.
+    normalised back (:class:`NormalisedImageAug`).
 
     Args:
         mean, std (Sequence[float]): the data preprocessor's normalisation (0-255 scale).
@@ -113,30 +114,22 @@ class StrongPhotometricAug:
     def __init__(self, mean, std, color_jitter_strength=0.2, color_jitter_prob=0.2, blur=True,
                  blur_sigma=(0.15, 1.15)):
         from kornia.augmentation import ColorJiggle
+        super().__init__(mean, std)
         s = color_jitter_strength
         self.jitter = ColorJiggle(brightness=s, contrast=s, saturation=s, hue=s, p=1.0) \
             if s > 0 else None
-        self.mean = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
         self.color_jitter_prob = color_jitter_prob
         self.blur = blur
         self.blur_sigma = blur_sigma
 
-    def __call__(self, img):
+    def augment(self, img):
         from kornia.filters import gaussian_blur2d
-        dtype = img.dtype
-        device_type = img.device.type
-        with torch.autocast(device_type=device_type, enabled=False):
-            img = img.float()
-            mean, std = self.mean.to(img.device), self.std.to(img.device)
-            u = rand_shared(2)  # once per (global) batch: jitter?, blur?
-            if self.jitter is not None and u[0] > self.color_jitter_prob:
-                img = self.jitter((img * std + mean) / 255.0,
-                                  params=kornia_params(self.jitter, img.shape)) * 255.0
-                img = (img - mean) / std
-            if self.blur and u[1] > 0.5:
-                lo, hi = self.blur_sigma
-                sigma = lo + (hi - lo) * rand_images(img.shape[0], 1, device=img.device)  # (B, 1)
-                kernel = (blur_kernel_size(img.shape[2]), blur_kernel_size(img.shape[3]))
-                img = gaussian_blur2d(img, kernel, sigma.expand(-1, 2))
-        return img.to(dtype)
+        u = rand_shared(2)  # once per (global) batch: jitter?, blur?
+        if self.jitter is not None and u[0] > self.color_jitter_prob:
+            img = self.on_unit_range(img, self.jitter)
+        if self.blur and u[1] > 0.5:
+            lo, hi = self.blur_sigma
+            sigma = lo + (hi - lo) * rand_images(img.shape[0], 1, device=img.device)  # (B, 1)
+            kernel = (blur_kernel_size(img.shape[2]), blur_kernel_size(img.shape[3]))
+            img = gaussian_blur2d(img, kernel, sigma.expand(-1, 2))
+        return img
