@@ -88,6 +88,8 @@ def small_config(path, toy_root, work_dir):
         style['generator']['ngf'] = style['discriminator']['ndf'] = 4
         model['cut_checkpoint'] = None
         model['allow_random_style'] = True  # stage 2's frozen generator is random here
+    if model.get('require_warm_start'):  # SDCA's adaptation: no warm-up checkpoint here
+        model['require_warm_start'] = False
     seg['data_preprocessor']['size'] = CROP
     if seg.get('test_cfg', {}).get('mode') == 'slide':
         seg['test_cfg'].update(crop_size=CROP, stride=(48, 48))

@@ -202,9 +202,16 @@ RCCR_PROTOCOL = merge(DACS_ST, {  # RCCR §4.1.2: SGD 2.5e-4 (x10 others), poly 
     'optimizer': ('SGD', 2.5e-4, 5e-4, 0.9), 'head_lr_mult': 10.0, 'warmup': None,
     'poly': (0.9, 0.0, 0, 250000), 'max_iters': 250000, 'model.predict_on': 'teacher',
     'source_crop': ((512, 512), 0.75), 'target_resize': ((1024, 512), True),
-    'target_crop': ((512, 512), 1.0), 'batch_size': 2, 'rcs': None})
-SDCA_METHOD = {  # SDCA Eq. 5, 17-18, §4.1.3 (tau: the authors' code)
+    'target_crop': ((512, 512), 1.0), 'batch_size': 2, 'rcs': None,
+    # DACS's DeepLabV2 and CE (RCCR §4.1.2 "following [61]"): BN affine frozen, batch statistics;
+    # the source CE over the labelled pixels
+    'model.segmentor.backbone.norm_cfg.requires_grad': False,
+    'model.segmentor.backbone.norm_eval': False,
+    'model.segmentor.decode_head.loss_decode.avg_non_ignore': True})
+SDCA_METHOD = {  # SDCA Eq. 5, 17-18, §4.1.3 (tau, CE over labelled pixels: the authors' code)
     'model.ema': None, 'model.lovasz_weight': 0.75, 'model.target_threshold': 0.9,
+    'model.segmentor.decode_head.loss_decode.avg_non_ignore': True,
+    'model.require_warm_start': True,  # Alg. 1 line 1: from the source-only warm-up
     'model.feature_contrast.tau': 100.0, 'model.feature_contrast.loss_weight': 1.0,
     'model.output_contrast.tau': 100.0, 'model.output_contrast.loss_weight': 1.0}
 SDCA_PROTOCOL = {  # SDCA §4.1.1, §4.1.3 and the authors' code: whole images, 4+4, SGD, 40k
@@ -217,7 +224,7 @@ SDCA_PROTOCOL = {  # SDCA §4.1.1, §4.1.3 and the authors' code: whole images, 
 SDCA_WARMUP = {  # stage 1 (the authors' code): lr 5e-4, poly over 31,250 stopped at 20k
     'optimizer': ('SGD', 5e-4, 5e-4, 0.9), 'poly': (0.9, 0.0, 0, 31250), 'max_iters': 20000,
     'batch_size': 2, 'model.feature_contrast': None, 'model.output_contrast': None,
-    'model.source_aug': None}
+    'model.source_aug': None, 'model.require_warm_start': False}
 T2SDA_METHOD = {  # T2S-DA §3.2-3.4, §4, Tables S6-S7
     'model.type': 'T2SDA', 'model.pull.tau': 0.2, 'model.pull.num_queries': 128,
     'model.pull.num_negatives': 1024, 'model.pull.unreliable_ratio': 0.5,
@@ -319,7 +326,8 @@ TABLE = [
       **DAFORMER_SCHEDULE, **synthia_eval()}),
     (['sdca/sdca_dacs_*.py'], {'model.feature_contrast.tau': 100.0,
                                'model.output_contrast.tau': 100.0,
-                               'model.target_threshold': 0.9}),
+                               'model.target_threshold': 0.9,
+                               'model.require_warm_start': True}),
     # --- T2S-DA --------------------------------------------------------------------------------
     (['t2sda/gta2cs.py', 't2sda/synthia2cs.py', 't2sda/t2sda_daformer-mitb5_*.py'],
      {**T2SDA_METHOD, 'model.translation.0.type': 'FDA'}),

@@ -44,7 +44,8 @@ ACTIVE = {
               'clda.loss_in_tgt', 'clda.loss_cross'}),
     'rccr': (['model.region_contrast.confidence=0.0'],
              {'src.decode.loss_ce', 'mix.decode.loss_ce', 'cut.loss_rwc', 'cut.rwc'}),
-    'sdca': (['custom_hooks.2.dataloader.dataset.data_root={root}', 'model.target_threshold=0.5'],
+    'sdca': (['custom_hooks.2.dataloader.dataset.data_root={root}', 'model.target_threshold=0.5',
+              'model.require_warm_start=False'],  # (load_from=None: no warm-up here)
              {'sdca.src.decode.loss_ce', 'sdca.src.loss_lovasz', 'sdca.loss_feat_src',
               'sdca.loss_out_src', 'sdca.loss_feat_tgt', 'sdca.loss_out_tgt'}),
     't2sda': ([], {'src.decode.loss_ce', 'mix.decode.loss_ce', 'pull.loss_pull', 'pull.pull'}),

@@ -3,7 +3,7 @@
 # without the region contrast (the ablation baseline, DACS) 54.8.
 # Protocol: RCCR's (§4.1.2, Alg. 1), i.e. DACS's own settings: ClassMix classes per image.
 _base_ = [
-    '../_base_/models/deeplabv2_r101v1c.py',
+    './_base_/deeplabv2_r101v1c_dacs.py',
     '../_base_/datasets/uda_synthia_to_cityscapes_512x512.py', '../_base_/uda/rccr.py',
     './_base_/sgd_poly_250k.py', '../_base_/default_runtime.py'
 ]

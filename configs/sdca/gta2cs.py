@@ -1,8 +1,9 @@
 # SDCA stage 2 (adaptation) on DeepLabV2-R101, GTA5 -> Cityscapes: every value of the method is in
 # configs/_base_/uda/sdca.py, the data protocol in ./_base_/gta2cs_data.py, the schedule in
 # ./_base_/sgd_poly_40k.py. Starts from the source-only warm-up (stage 1, set load_from or run
-# ./pipeline_gta2cs.py); the class statistics are initialised from the source set before the first
-# iteration (ClassStatisticsInitHook; a resumed run keeps its checkpointed statistics).
+# ./pipeline_gta2cs.py; without a loaded network it refuses to train: model.require_warm_start); the
+# class statistics are initialised from the source set before the first iteration
+# (ClassStatisticsInitHook; a resumed run keeps its checkpointed statistics).
 # Source augmentation (code): colour jitter (0.5, 0.5, 0.5, 0.2) always, grayscale 0.2 on the device,
 # the 3x3 blur in the pipeline. Reference: 48.4 mIoU after this stage (Table 6 "multi-level"), 52.9
 # after self-training (Table 3).

@@ -20,7 +20,9 @@
 #   the top-left pixel of each cell).
 model = dict(
     type='SDCA',
-    segmentor=dict(),  # the network, from a model base
+    # the network comes from a model base; the source CE is averaged over the labelled pixels (the
+    # code's nn.CrossEntropyLoss(ignore_index=255)), not mmseg's mean over all pixels
+    segmentor=dict(decode_head=dict(loss_decode=dict(avg_non_ignore=True))),
     ema=None,
     predict_on='student',
     lovasz_weight=0.75,
@@ -31,4 +33,7 @@ model = dict(
     feature_index=None,  # the decode head's input
     target_threshold=0.9,
     target_losses=True,
+    # the adaptation starts from the source-only warm-up (Alg. 1 line 1): training refuses a network
+    # no checkpoint loaded (set load_from, or run configs/sdca/pipeline_*.py)
+    require_warm_start=True,
 )  # source_aug (the code's colour jitter / grayscale) is set by the method configs

@@ -12,4 +12,5 @@ model = dict(
                          loss_weight=1.0),
     feature_index=None,
     target_threshold=0.9,
+    require_warm_start=True,  # from a source-only checkpoint (load_from), as SDCA's adaptation
 )

@@ -4,7 +4,8 @@
 # Schedule (code): lr 5e-4 (head x10), poly 0.9 over 31,250 iterations stopped at 20k, 8 source
 # images per step (4 GPUs x 2), no colour augmentation, no flip, frozen BN.
 _base_ = ['../synthia2cs.py']
-model = dict(feature_contrast=None, output_contrast=None, source_aug=None)
+model = dict(feature_contrast=None, output_contrast=None, source_aug=None,
+             require_warm_start=False)  # the warm-up itself starts from ImageNet
 train_dataloader = dict(batch_size=2, dataset=dict(source=dict(
     pipeline={{_base_.statistics_dataloader.dataset.pipeline}})))  # no blur
 optim_wrapper = dict(optimizer=dict(lr=5e-4))

@@ -14,6 +14,7 @@ from ..style.cut_model import CUT_NETWORKS, CUTMixin, frozen
 from ..utils.checks import COUNT, INTEGER, NON_NEGATIVE, POSITIVE, PROBABILITY, check_keys
 from ..utils.dist import average_gradients_
 from ..utils.ema import teacher_mode
+from ..utils.load_record import add_load_record, record_load
 from ..utils.mixing import classmix_masks, mix
 from ..utils.prototypes import MomentumPrototypes
 from ..utils.sampling import labels_on_grid
@@ -173,7 +174,7 @@ class CONFETI(CUTMixin, DACS):
             self.build_cut(**cut)
             if not self.train_style:
                 self.generator.requires_grad_(False)
-                self.register_buffer('generator_loaded', torch.zeros((), dtype=torch.bool))
+                add_load_record(self, 'generator_loaded')
         elif self.style_type == 'FDA':
             self.fda_beta = _merged('style', style, dict(beta=0.09))['beta']
         self.cut_checkpoint = cut_checkpoint
@@ -215,10 +216,7 @@ class CONFETI(CUTMixin, DACS):
         """A checkpoint with ``generator.*`` weights but no ``generator_loaded`` record (a CUT or
         stage-1 checkpoint, or the stage-2 ``load_from`` that tools/train_pipeline.py merges)
         loads the frozen 𝒢; a stage-2 checkpoint carries its own record (resume)."""
-        key = f'{prefix}generator_loaded'
-        if hasattr(self, 'generator_loaded') and key not in state_dict and any(
-                k.startswith(f'{prefix}generator.') for k in state_dict):
-            state_dict[key] = torch.ones((), dtype=torch.bool)
+        record_load(self, state_dict, prefix, 'generator_loaded', ('generator.', ))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def check_style_loaded(self):

@@ -8,6 +8,7 @@ from ..losses import DistributionContrast
 from ..utils.augment import PhotometricAug
 from ..utils.checks import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILITY, check_keys
 from ..utils.global_batch import gather_global, gather_global_with_grad
+from ..utils.load_record import add_load_record, record_load
 from ..utils.sampling import cell_centre_labels
 from .dacs import DACS
 from .uda_base import UDABaseSegmentor, pixel_labels
@@ -99,7 +100,30 @@ def student_pass(student, img):
 
 
 class SDCAStatistics:
-    """What :class:`ClassStatisticsInitHook` calls on a model with ``self.sdca`` levels."""
+    """What :class:`ClassStatisticsInitHook` calls on a model with ``self.sdca`` levels, and the
+    warm-start check: with ``require_warm_start``, the statistics pass and training refuse a
+    network that no checkpoint loaded (the buffer ``warm_started``, carried by checkpoints)."""
+
+    def add_warm_start_record(self, require_warm_start):
+        self.require_warm_start = require_warm_start
+        add_load_record(self, 'warm_started')
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Weights of the network (``student.*``, or a plain segmentor's) in a checkpoint without a
+        record (the warm-up's ``load_from``) mark the network warm-started."""
+        record_load(self, state_dict, prefix, 'warm_started',
+                    ('student.', ) + tuple(f'{name}.' for name in self.student._modules))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def check_warm_start(self):
+        if self.require_warm_start and not bool(self.warm_started):
+            raise RuntimeError(
+                f'{type(self).__name__}: the network was not loaded from a checkpoint, so the '
+                'adaptation (and its class statistics) would start from ImageNet weights; it needs '
+                'the source-only warm-up (Alg. 1 line 1): set load_from to its checkpoint, or run '
+                'python tools/train_pipeline.py configs/sdca/pipeline_gta2cs.py (or '
+                'pipeline_synthia2cs.py), which sets it; or set model.require_warm_start=False '
+                'to start from ImageNet anyway.')
 
     @property
     def statistics_initialized(self):
@@ -108,7 +132,12 @@ class SDCAStatistics:
     @torch.no_grad()
     def update_statistics(self, inputs, data_samples):
         """Merge a labelled source batch into the statistics with the network as it is."""
+        self.check_warm_start()
         self.sdca.update(*student_pass(self.student, inputs), pixel_labels(data_samples))
+
+    def train_step(self, data, optim_wrapper, forward=None):
+        self.check_warm_start()
+        return super().train_step(data, optim_wrapper, forward)
 
 
 def flatten(x, labels):
@@ -149,6 +178,10 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
         source_aug (dict | None): :class:`PhotometricAug` arguments for the source images on the
             device (the authors' code: colour jitter (0.5, 0.5, 0.5, 0.2) always, grayscale 0.2;
             its 3x3 blur belongs in the data pipeline); None: off.
+        require_warm_start (bool): refuse to train (and to initialise the statistics) unless the
+            network was loaded from a checkpoint (``load_from``: the source-only warm-up). The
+            configs of the adaptation stage set it; False (default) starts from whatever weights
+            the network has.
 
     With both contrasts off this is the source-only warm-up (CE + λ_lov Lovász; no target pass).
     """
@@ -156,8 +189,10 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
 
     def __init__(self, segmentor, lovasz_weight=0.75, feature_contrast=dict(tau=100.0),
                  output_contrast=dict(tau=100.0), feature_index=None, target_threshold=0.9,
-                 target_losses=True, source_aug=None, ema=None, **kwargs):
+                 target_losses=True, source_aug=None, require_warm_start=False, ema=None,
+                 **kwargs):
         super().__init__(segmentor, ema=ema, **kwargs)
+        self.add_warm_start_record(require_warm_start)
         check_sdca_keys(type(self).__name__, feature_contrast, output_contrast, target_threshold)
         check_keys(type(self).__name__, dict(lovasz_weight=lovasz_weight),
                    dict(lovasz_weight=NON_NEGATIVE))
@@ -237,17 +272,19 @@ class SDCADACS(SDCAStatistics, DACS):
     of the student's own: DACS already computes it, on the clean image).
 
     Args:
-        feature_contrast, output_contrast, feature_index, target_threshold: see :class:`SDCA`.
+        feature_contrast, output_contrast, feature_index, target_threshold,
+            require_warm_start: see :class:`SDCA`.
         **kwargs: :class:`DACS` arguments.
     """
 
     def __init__(self, segmentor, feature_contrast=dict(tau=100.0),
                  output_contrast=dict(tau=100.0), feature_index=None, target_threshold=0.9,
-                 **kwargs):
+                 require_warm_start=False, **kwargs):
         if 'contrast' in kwargs:
             raise KeyError("SDCADACS: `contrast` is CLDA's contrast of DACS; use "
                            '`feature_contrast` / `output_contrast`')
         super().__init__(segmentor, **kwargs)
+        self.add_warm_start_record(require_warm_start)
         check_sdca_keys(type(self).__name__, feature_contrast, output_contrast, target_threshold)
         self.sdca = SDCALevels(self.student, feature_contrast, output_contrast, feature_index)
         self.target_threshold = target_threshold

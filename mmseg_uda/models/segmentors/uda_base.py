@@ -115,16 +115,24 @@ class UDABaseSegmentor(BaseSegmentor):
     def decode_losses(self, logits, labels, weights=None, scale=1.0):
         """The student decode head's losses of ``logits`` against (B, H, W) ``labels``.
 
-        Logits are resized to the labels; ``weights`` (B, H, W) weight each pixel (DACS); every loss
-        is multiplied by ``scale``. Keys are ``decode.<loss name>`` and ``decode.acc_seg``.
+        Logits are resized to the labels; ``weights`` (B, H, W) weight each pixel (DACS: the mean
+        over all pixels of w · CE, ignored ones counting 0, also for a loss whose
+        ``avg_non_ignore`` averages unweighted CE over the labelled pixels, e.g. RCCR's source CE);
+        every loss is multiplied by ``scale``. Keys are ``decode.<loss name>`` and
+        ``decode.acc_seg``.
         """
         head = self.student.decode_head
         logits = resize(logits, size=labels.shape[1:], mode='bilinear',
                         align_corners=head.align_corners)
         loss_fns = head.loss_decode if isinstance(head.loss_decode, torch.nn.ModuleList) \
             else [head.loss_decode]
+
+        def every_pixel(fn):
+            return dict(avg_factor=labels.numel()) \
+                if weights is not None and getattr(fn, 'avg_non_ignore', False) else {}
         losses = {f'decode.{fn.loss_name}': scale * fn(logits, labels, weight=weights,
-                                                       ignore_index=head.ignore_index)
+                                                       ignore_index=head.ignore_index,
+                                                       **every_pixel(fn))
                   for fn in loss_fns}
         losses['decode.acc_seg'] = accuracy(logits, labels, ignore_index=head.ignore_index)
         return losses
