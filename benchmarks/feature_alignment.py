@@ -28,7 +28,7 @@ from mmengine.runner import Runner, load_checkpoint  # noqa: E402
 from mmseg.registry import MODELS  # noqa: E402
 
 from mmseg_uda.models.utils.prototypes import class_prototypes  # noqa: E402
-from mmseg_uda.models.utils.sampling import labels_on_grid  # noqa: E402
+from mmseg_uda.models.utils.sampling import labels_to_grid  # noqa: E402
 
 
 @torch.no_grad()
@@ -40,7 +40,7 @@ def centroids(model, dataloader, num_classes):
         data = model.data_preprocessor(batch, False)
         feat = net.extract_feat(data['inputs'])[-1].float()
         labels = torch.stack([s.gt_sem_seg.data[0] for s in data['data_samples']]).long()
-        grid = labels_on_grid(labels, feat.shape[2:])
+        grid = labels_to_grid(labels, feat.shape[2:])
         rows = feat.permute(0, 2, 3, 1).reshape(-1, feat.shape[1])
         protos, present = class_prototypes(rows, grid.flatten(), num_classes, normalize=False)
         counts = torch.bincount(grid.flatten()[grid.flatten() < num_classes],

@@ -13,7 +13,7 @@ from mmseg_uda.models.decode_heads import CAMHead
 from mmseg_uda.models.losses import (AffineProjection, diversity_regularizer,
                                      pixel_prototype_contrast, semantic_consistency_loss)
 from mmseg_uda.models.utils.prototypes import MomentumPrototypes
-from mmseg_uda.models.utils.sampling import labels_on_grid
+from mmseg_uda.models.utils.sampling import labels_to_grid
 from test_ddp_exactness import run_torchrun
 
 
@@ -149,7 +149,7 @@ def test_pcl_maps_use_nearest_labels_on_the_feature_grid():
     feats = torch.randn(2, 5, 3, 4, requires_grad=True)
     labels = torch.randint(0, 4, (2, 24, 32))  # 3 = ignore for K = 3
     loss = pixel_prototype_contrast(feats, labels, protos, num_samples=10**6)
-    grid = labels_on_grid(labels, (3, 4), 'nearest').flatten()
+    grid = labels_to_grid(labels, (3, 4), 'nearest').flatten()
     rows = feats.permute(0, 2, 3, 1).reshape(-1, 5)
     expected = F.cross_entropy(F.normalize(rows, dim=1) @ protos.t() / 0.1, grid,
                                ignore_index=3)

@@ -19,7 +19,7 @@ from mmseg_uda.models.losses import RegionContrast, negative_logsumexp
 from mmseg_uda.models.utils.memory_bank import BatchMemory
 from mmseg_uda.models.utils.mixing import cutmix_squares, grid_to_pixels
 from mmseg_uda.models.utils.ramp import exp_rampup
-from mmseg_uda.models.utils.sampling import cell_centre_labels
+from mmseg_uda.models.utils.sampling import labels_to_grid
 
 LITERAL = dict(random_half=False, class_aware=False, confidence=None, memory_batches=0)
 
@@ -274,10 +274,9 @@ def test_grid_to_pixels_covers_whole_cells():
     assert px[0, 8:, 16:].all() and px.sum() == 64
 
 
-def test_cell_centre_labels_sample_the_centres():
-    labels = torch.arange(64).view(1, 8, 8)
-    assert cell_centre_labels(labels, (2, 2)).tolist() == [[[2 * 8 + 2, 2 * 8 + 6],
-                                                            [6 * 8 + 2, 6 * 8 + 6]]]
+def test_cell_labels_sample_the_feature_centres():
+    labels = torch.arange(64).view(1, 8, 8)  # stride 4: positions on pixels 0 and 4
+    assert labels_to_grid(labels, (2, 2)).tolist() == [[[0, 4], [4 * 8, 4 * 8 + 4]]]
 
 
 def test_mu_matches_the_spec_table():
@@ -370,7 +369,7 @@ def test_the_cut_image_pastes_target_cells_onto_the_source():
     torch.testing.assert_close(seen['img'], torch.where(mask, tgt, src))
     assert (seen['square'].flatten(1).sum(1) == 9).all()  # round(√8) = 3 of the 4x4 cells
     src_label = torch.stack([d.gt_sem_seg.data[0] for d in data['data_samples']['source']])
-    outside = cell_centre_labels(src_label, (4, 4))
+    outside = labels_to_grid(src_label, (4, 4))
     expected = torch.where(seen['square'], seen['label_t'], outside)
     assert torch.equal(seen['label_cut'], expected)
 

@@ -1,19 +1,21 @@
 """Label downsampling and class-balanced pixel sampling (models/utils/sampling.py)."""
 import torch
 
-from mmseg_uda.models.utils.sampling import downscale_label_ratio, sample_per_class
+from mmseg_uda.models.utils.sampling import labels_to_grid, sample_per_class
 
 
-def test_downscale_label_ratio_by_hand():
-    labels = torch.tensor([[[0, 0, 1, 1],
-                            [0, 1, 1, 1],
-                            [2, 2, 255, 255],
-                            [2, 255, 255, 255]]])
-    out = downscale_label_ratio(labels, 2, 0.75, num_classes=3)
-    # cells: {0,0,0,1} -> 0 (75 %); {1,1,1,1} -> 1; {2,2,2,255} -> 2 (75 %); all ignore -> 255
+def test_majority_labels_by_hand():
+    labels = torch.tensor([[[0, 1, 1, 1],
+                            [2, 1, 1, 1],
+                            [2, 1, 3, 3],
+                            [2, 255, 1, 1]]])
+    # stride 2: centres on pixels 0 and 2, cells rows/cols {0} and {1, 2, 3}
+    # cells: {0} -> 0; {1,1,1} -> 1; {2,2,2} -> 2; six 1 of nine (67 %) -> 1 only below 0.67
+    out = labels_to_grid(labels, (2, 2), 'ratio', 0.75, num_classes=4)
     assert out.tolist() == [[[0, 1], [2, 255]]]
-    out = downscale_label_ratio(labels, 2, 0.8, num_classes=3)
-    assert out.tolist() == [[[255, 1], [255, 255]]]
+    out = labels_to_grid(labels, (2, 2), 'ratio', 0.6, num_classes=4)
+    assert out.tolist() == [[[0, 1], [2, 1]]]
+    assert labels_to_grid(labels, (2, 2)).tolist() == [[[0, 1], [2, 3]]]  # the centre pixels
 
 
 def test_sample_per_class():

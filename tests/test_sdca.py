@@ -16,7 +16,7 @@ from test_ddp_exactness import run_torchrun
 from mmseg_uda.models.losses import DistributionContrast, distribution_contrast
 from mmseg_uda.models.losses.distribution_contrast import augmented_logits
 from mmseg_uda.models.utils.class_statistics import ClassStatistics
-from mmseg_uda.models.utils.sampling import cell_centre_labels
+from mmseg_uda.models.utils.sampling import labels_to_grid
 
 
 # -- the loss against its equations ----------------------------------------------------------------
@@ -209,7 +209,7 @@ def optim(model):
 
 def source_cells(batch, size):
     labels = torch.stack([d.gt_sem_seg.data[0] for d in batch['source']['data_samples']])
-    return cell_centre_labels(labels, size)
+    return labels_to_grid(labels, size)
 
 
 def test_an_iteration_has_every_term_and_updates_the_statistics_with_source_pixels_only():
@@ -418,8 +418,8 @@ def test_the_init_hook_computes_the_statistics_of_the_whole_source_set_once(monk
         for b in batches:
             data = model.data_preprocessor(b, True)
             f = model.student.extract_feat(data['inputs'])[3]
-            lab = cell_centre_labels(torch.stack([d.gt_sem_seg.data[0]
-                                                  for d in data['data_samples']]), f.shape[2:])
+            lab = labels_to_grid(torch.stack([d.gt_sem_seg.data[0]
+                                              for d in data['data_samples']]), f.shape[2:])
             feats.append(f.permute(0, 2, 3, 1).flatten(0, 2))
             labels.append(lab.flatten())
     ref.update(torch.cat(feats), torch.cat(labels))

@@ -13,7 +13,7 @@ from test_ddp_exactness import run_torchrun
 
 from mmseg_uda.models.losses import PullContrast, dynamic_class_weights
 from mmseg_uda.models.utils.fda import fda_source_to_target
-from mmseg_uda.models.utils.sampling import labels_on_grid, proportional_counts
+from mmseg_uda.models.utils.sampling import proportional_counts
 
 TAU = 0.5
 
@@ -267,16 +267,6 @@ def test_drw_matches_eq12_13_by_hand():
     assert excluded[2] == 0 and excluded.sum().item() == pytest.approx(1)
     # every prediction certain: no weight left -> uniform
     assert dynamic_class_weights(torch.ones(3), label, 2).tolist() == [0.5, 0.5]
-
-
-def test_labels_on_grid_nearest_and_ratio():
-    labels = torch.tensor([[[0, 0, 1, 1], [0, 0, 1, 2], [3, 3, 255, 255], [3, 3, 255, 255]]])
-    assert labels_on_grid(labels, (2, 2)).tolist() == [[[0, 2], [3, 255]]]
-    ratio = labels_on_grid(labels, (2, 2), 'ratio', 0.75, num_classes=4)
-    assert ratio.tolist() == [[[0, 1], [3, 255]]]
-    assert labels_on_grid(labels, (3, 3), 'ratio', 0.75, num_classes=4).shape == (1, 3, 3)
-    with pytest.raises(ValueError, match='nearest'):
-        labels_on_grid(labels, (2, 2), 'majority')
 
 
 # -- the segmentor ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import torch.distributed as dist
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import mmseg_uda  # noqa: E402,F401
-from mmseg_uda.models.utils.sampling import cell_centre_labels  # noqa: E402
+from mmseg_uda.models.utils.sampling import labels_to_grid  # noqa: E402
 from rank_checks import (assert_ranks_saw_different_images,  # noqa: E402
                          assert_same_on_all_ranks, ddp_iterations, finish, init_ranks)
 from test_dacs import paired_batch  # noqa: E402
@@ -30,7 +30,7 @@ def main():
         assert float(log['sdca.loss_feat_tgt']) > 0
         if it == 0:
             labels = torch.stack([d.gt_sem_seg.data[0] for d in batch['source']['data_samples']])
-            cells = cell_centre_labels(labels, (4, 4))
+            cells = labels_to_grid(labels, (4, 4))
             valid = torch.tensor(float((cells != 255).sum()))
             dist.all_reduce(valid)
             assert float(model.sdca.feat.stats.count.sum()) == float(valid)

@@ -1,11 +1,10 @@
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from ..utils.memory_bank import ClassMemoryBank
 from ..utils.prototypes import class_prototypes
-from ..utils.sampling import labels_on_grid, sample_per_class
+from ..utils.sampling import labels_to_grid, sample_per_class
 from .contrastive import supervised_info_nce
 
 
@@ -63,16 +62,17 @@ class DomainContrast(nn.Module):
     def cells(self, emb, *labels, weight=None):
         """Flatten embeddings (B, D, h, w) to rows, with each (B, H, W) label map on the feature
         grid (majority label of a cell if it covers ``label_min_ratio`` of it, spec §9.2) and the
-        (B, 1, H, W) weight map average-pooled to it."""
+        (B, 1, H, W) weight map averaged over the same cells (:func:`labels_to_grid`, the
+        network's geometry at any crop size)."""
         h, w = emb.shape[2:]
         # float32 rows under AMP: one cast, so the terms' gradients add up in float32
         rows = emb.float().permute(0, 2, 3, 1).reshape(-1, emb.shape[1])
         out = [rows]
         for lab in labels:
-            out.append(labels_on_grid(lab, (h, w), 'ratio', self.label_min_ratio,
+            out.append(labels_to_grid(lab, (h, w), 'ratio', self.label_min_ratio,
                                       self.num_classes, self.ignore_index).flatten())
         if weight is not None:
-            out.append(F.adaptive_avg_pool2d(weight.float(), (h, w)).flatten())
+            out.append(labels_to_grid(weight.float(), (h, w), 'mean').flatten())
         return out
 
     def anchors(self, emb, labels):

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..utils.global_batch import (gather_global_with_grad, global_mean, rand_shared,
                                   select_global, sum_global)
-from ..utils.sampling import labels_on_grid
+from ..utils.sampling import labels_to_grid
 
 
 def _check_prototypes(prototypes, dim, fn):
@@ -26,7 +26,7 @@ def _check_tau(tau, fn):
 
 def _columns_and_labels(feats, labels, fn):
     """(B, D, h, w) maps with (B, H, W) / (B, 1, H, W) labels (sampled on the h×w grid by
-    :func:`labels_on_grid`, ``'nearest'``), or (N, D) rows with (N,) labels -> a (G, D, M) view of
+    :func:`labels_to_grid`, ``'nearest'``), or (N, D) rows with (N,) labels -> a (G, D, M) view of
     the features (no copy) and (G, M) labels."""
     if feats.dim() == 4:
         if labels.dim() == 4 and labels.shape[1] == 1:
@@ -34,7 +34,7 @@ def _columns_and_labels(feats, labels, fn):
         if labels.dim() != 3 or labels.shape[0] != feats.shape[0]:
             raise ValueError(f'{fn}: labels must be (B, H, W) with B = {feats.shape[0]}, got '
                              f'{tuple(labels.shape)}')
-        labels = labels_on_grid(labels, feats.shape[-2:], 'nearest')
+        labels = labels_to_grid(labels, feats.shape[-2:], 'nearest')
         return feats.flatten(2), labels.flatten(1)
     if feats.dim() == 2:
         if tuple(labels.shape) != (feats.shape[0], ):
@@ -51,7 +51,7 @@ def pixel_prototype_contrast(feats, labels, prototypes, tau=0.1, num_samples=409
     over N = ``num_samples`` valid positions drawn uniformly without replacement (all of them if
     fewer; spec §2.7). The student embeddings v are ℓ2-normalised here; the prototypes are used
     as given and detached (a never-updated zero prototype gives logit 0). Labels of (B, H, W)
-    maps are sampled on the feature grid by :func:`labels_on_grid` (``'nearest'``). Computed in
+    maps are sampled on the feature grid by :func:`labels_to_grid` (``'nearest'``). Computed in
     float32 outside autocast.
 
     Args:

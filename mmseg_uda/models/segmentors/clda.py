@@ -1,5 +1,4 @@
 import torch
-import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from ..losses import DomainContrast
@@ -9,6 +8,7 @@ from ..utils.checks import (NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILIT
 from ..utils.geometric import random_affine, warp_images, warp_labels
 from ..utils.label_expansion import LabelExpansion
 from ..utils.prototypes import class_adaptive_thresholds
+from ..utils.sampling import labels_to_grid
 from .dacs import DOMAIN_CONTRAST_RULES
 from .uda_base import UDABaseSegmentor, pixel_labels
 
@@ -153,7 +153,7 @@ class CLDA(UDABaseSegmentor):
         pseudo = confident_label
         if self.expansion is not None:
             g = feats[self.student.projection_head.in_index]
-            w_f, pred_f = F.adaptive_avg_pool2d(probs, g.shape[2:]).max(1)
+            w_f, pred_f = labels_to_grid(probs, g.shape[2:], 'mean').max(1)
             nearest, within = self.expansion(g, pred_f, w_f, w_f >= taus[pred_f])
             pseudo, _ = self.expansion.expand(confident_label, confident, nearest, within)
         return pseudo, confident_label, conf[:, None]

@@ -17,7 +17,7 @@ from ..utils.ema import teacher_mode
 from ..utils.load_record import add_load_record, record_load
 from ..utils.mixing import classmix_masks, mix
 from ..utils.prototypes import MomentumPrototypes
-from ..utils.sampling import labels_on_grid
+from ..utils.sampling import labels_to_grid
 from .dacs import DACS
 from .uda_base import pixel_labels
 
@@ -332,8 +332,8 @@ class CONFETI(CUTMixin, DACS):
             v = resize(v, size=mixed_label.shape[1:], mode='bilinear', align_corners=True)
             cams = resize(cams, size=mixed_label.shape[1:], mode='bilinear', align_corners=True)
         else:
-            mixed_label = labels_on_grid(mixed_label, v.shape[2:])
-            mask = labels_on_grid(mask.long(), v.shape[2:]).bool()
+            mixed_label = labels_to_grid(mixed_label, v.shape[2:])
+            mask = labels_to_grid(mask.long(), v.shape[2:]).bool()
         if self.iter <= self.proto_cfg['cam_start_iter']:  # uniform, source-pasted pixels only
             mixed_label = torch.where(mask, mixed_label, self.ignore_index)
             cams = None

@@ -10,7 +10,7 @@ from ..utils.checks import (COUNT, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PRO
                             THRESHOLD, check_keys)
 from ..utils.global_batch import global_mean
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
-from ..utils.sampling import downscale_label_ratio
+from ..utils.sampling import labels_to_grid
 from .uda_base import UDABaseSegmentor, pixel_labels
 
 # Cityscapes trainIds of the "thing" classes for DAFormer's feature distance: light, sign, person,
@@ -237,19 +237,17 @@ class DACS(UDABaseSegmentor):
     def feature_distance(self, inputs, feat, labels):
         """DAFormer's thing-class feature distance L_FD = Σ_j M_j ‖F_θ − F_ImNet‖₂ / Σ_j M_j.
 
-        M keeps feature positions whose majority class (:func:`downscale_label_ratio`) covers at least
+        M keeps feature positions whose majority class (:func:`labels_to_grid`) covers at least
         ``scale_min_ratio`` of the position and is a thing class; the mean is over the global
         batch. Zero if M is empty.
         """
         with torch.no_grad():
             self.imnet.eval()
             feat_imnet = self.imnet.extract_feat(inputs)[-1].detach()
-        scale = labels.shape[-1] // feat.shape[-1]
-        major = downscale_label_ratio(labels, scale, self.fd_cfg['scale_min_ratio'],
-                                      self.num_classes, self.ignore_index)
+        major = labels_to_grid(labels, feat.shape[-2:], 'ratio', self.fd_cfg['scale_min_ratio'],
+                               self.num_classes, self.ignore_index)
         things = torch.tensor(self.fd_cfg['classes'], device=labels.device)
         mask = torch.isin(major, things)
-        mask = mask[..., :feat.shape[-2], :feat.shape[-1]]
         dist_ = torch.norm(feat.float() - feat_imnet.float(), p=2, dim=1)
         # mean over the thing pixels of the global batch; 0 (connected) when there are none
         return self.fd_cfg['lambda_'] * global_mean((dist_ * mask).sum(), mask.sum())

@@ -1,5 +1,4 @@
 import torch
-import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from ..losses import RegionContrast
@@ -7,7 +6,7 @@ from ..utils.checks import (COUNT, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PRO
                             THRESHOLD, check_keys, optional)
 from ..utils.mixing import cutmix_squares, grid_to_pixels, mix
 from ..utils.ramp import exp_rampup
-from ..utils.sampling import cell_centre_labels
+from ..utils.sampling import labels_to_grid
 from .dacs import DACS
 
 # valid values of the method keys (utils/checks.py), checked when the model is built
@@ -90,8 +89,8 @@ class RCCR(DACS):
             cut_img = self.strong_aug(cut_img)
         with torch.no_grad(), optim_wrapper.optim_context(self):
             e_t = self._teacher_for_inference().projection_head(teacher['feats'])
-        conf, label_t = F.adaptive_avg_pool2d(teacher['probs'], grid).max(1)
-        label_cut = torch.where(square, label_t, cell_centre_labels(src_label, grid))
+        conf, label_t = labels_to_grid(teacher['probs'], grid, 'mean').max(1)  # same cells as y_s
+        label_cut = torch.where(square, label_t, labels_to_grid(src_label, grid))
         weight = exp_rampup(int(self.teacher.steps), self.ramp_iters, self.contrast_weight,
                             self.ramp_power)
         with optim_wrapper.optim_context(self):

@@ -9,7 +9,7 @@ from ..utils.augment import PhotometricAug
 from ..utils.checks import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILITY, check_keys
 from ..utils.global_batch import gather_global, gather_global_with_grad
 from ..utils.load_record import add_load_record, record_load
-from ..utils.sampling import cell_centre_labels
+from ..utils.sampling import labels_to_grid
 from .dacs import DACS
 from .uda_base import UDABaseSegmentor, pixel_labels
 
@@ -142,7 +142,7 @@ class SDCAStatistics:
 
 def flatten(x, labels):
     """Pixels (N, A) of a (B, A, h, w) map and their (N,) labels sampled on its grid."""
-    labels = cell_centre_labels(labels, x.shape[2:])
+    labels = labels_to_grid(labels, x.shape[2:])
     return x.permute(0, 2, 3, 1).flatten(0, 2), labels.flatten()
 
 

@@ -1,5 +1,4 @@
 import torch
-import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from ..losses import PullContrast, dynamic_class_weights
@@ -7,7 +6,7 @@ from ..utils.augment import PhotometricAug
 from ..utils.batch_norm import frozen_bn_statistics
 from ..utils.checks import COUNT, NON_NEGATIVE, POSITIVE, PROBABILITY, check_keys
 from ..utils.mixing import StrongPhotometricAug
-from ..utils.sampling import labels_on_grid
+from ..utils.sampling import labels_to_grid
 from .dacs import DACS
 from .uda_base import pixel_labels
 
@@ -61,7 +60,7 @@ class T2SDA(DACS):
         class_weighting (dict): ``dict(type='dynamic', beta=0.5, absent='least_confident')`` (DRW),
             ``dict(type='uniform')`` (w* = 1/C) or ``dict(type='static', weights=[...])`` (SRW,
             normalised to sum 1).
-        label_grid (dict): :func:`labels_on_grid` arguments ``mode`` (``'nearest'``: the cell's
+        label_grid (dict): :func:`labels_to_grid` arguments ``mode`` (``'nearest'``: the cell's
             centre label; ``'ratio'``: majority ≥ ``min_ratio``) for y_s on the feature grid.
         reweight_target (bool): also weight the mixed image's target pixels of L_target by
             C·w*_ŷ (Table S4 row 2: DRW on the CE instead of L_pull; needs ``'dynamic'``).
@@ -163,10 +162,10 @@ class T2SDA(DACS):
             z_src = model.projection_head(model.extract_feat(images[self.key_image]))
             z_tgt = None if teacher is None else model.projection_head(teacher['feats'])
         grid = z_src.shape[2:]
-        labels = labels_on_grid(src_label, grid, **self.label_grid)
+        labels = labels_to_grid(src_label, grid, **self.label_grid)
         keys = dict(src_keys=rows(z_src), src_labels=labels.flatten())
         if teacher is not None:
-            conf, pseudo = F.adaptive_avg_pool2d(teacher['probs'], grid).max(1)
+            conf, pseudo = labels_to_grid(teacher['probs'], grid, 'mean').max(1)
             keys.update(tgt_keys=rows(z_tgt), tgt_labels=pseudo.flatten(), tgt_conf=conf.flatten())
         with optim_wrapper.optim_context(self):
             losses = forward(images[self.query_image], None, mode='pull_loss', labels=labels,

@@ -1,39 +1,10 @@
 """Label downsampling to the feature grid and class-balanced pixel sampling."""
+import math
+
 import torch
 import torch.nn.functional as F
 
 from .global_batch import current, rand_shared, select_global
-
-
-def downscale_label_ratio(labels, scale, min_ratio, num_classes, ignore_index=255):
-    """Majority class of each ``scale``×``scale`` cell, or ignore when it covers < ``min_ratio``.
-
-    DAFormer's purity rule (CLDA spec §9.2): the share of each class in a cell is the average-pooled
-    one-hot label (ignored pixels count as a class of their own), the cell takes the class with the
-    largest share if that share is ≥ ``min_ratio`` and it is not the ignore slot.
-
-    Args:
-        labels (Tensor): (B, H, W) long labels.
-        scale (int): the cell side (output stride).
-        min_ratio (float): minimum share of the majority class (0.75 in DAFormer).
-
-    Returns:
-        Tensor: (B, H // scale, W // scale) long labels.
-    """
-    slots = torch.where(labels == ignore_index, torch.full_like(labels, num_classes), labels)
-    onehot = F.one_hot(slots, num_classes + 1).permute(0, 3, 1, 2).float()
-    ratio, major = F.avg_pool2d(onehot, scale).max(1)
-    keep = (ratio >= min_ratio) & (major < num_classes)
-    return torch.where(keep, major, torch.full_like(major, ignore_index))
-
-
-def cell_centre_labels(labels, size):
-    """The label at the centre pixel of each cell of an h×w grid over (B, H, W) ``labels`` (ids are
-    sampled, never interpolated; RCCR spec §9.6)."""
-    (h, w), (big_h, big_w) = size, labels.shape[-2:]
-    rows = ((torch.arange(h, device=labels.device) + 0.5) * big_h / h).long()
-    cols = ((torch.arange(w, device=labels.device) + 0.5) * big_w / w).long()
-    return labels[..., rows, :][..., cols]
 
 
 def sample_per_class(labels, k, num_classes, generator=None):
@@ -90,20 +61,112 @@ def top_n_per_class(labels, weights, keys, n, num_classes):
     return idx[rank < n]
 
 
-def labels_on_grid(labels, grid, mode='nearest', min_ratio=0.75, num_classes=None,
-                   ignore_index=255):
-    """(B, H, W) labels on an h×w feature grid: the label at each cell's centre (``'nearest'``,
-    :func:`cell_centre_labels`) or the cell's majority label when it covers at least ``min_ratio``
-    of the cell, else ignore (``'ratio'``, :func:`downscale_label_ratio`, needs ``num_classes``)."""
+def _output_stride(size, cells, axis):
+    """The power-of-two stride s of a network whose feature grid has ``cells`` = ⌈``size``/s⌉
+    positions along an axis (every stride-2 layer of ResNetV1c and MiT has 'same' padding, so
+    each halves the size rounding up)."""
+    stride = 1
+    while stride < 2 * size:
+        if -(-size // stride) == cells:
+            return stride
+        stride *= 2
+    raise ValueError(f'labels_to_grid: a feature grid of {cells} positions along {axis} is not '
+                     f'what a network of stride 2^k gives for {size} label pixels (⌈{size}/s⌉); '
+                     f'pass stride= (and offset=) for this geometry, or give labels at the '
+                     f'input size')
+
+
+def _axis_cells(size, cells, stride, offset):
+    """Centre pixels and cell bounds of ``cells`` feature positions over ``size`` pixels.
+
+    Position j is centred on pixel s·j + c; its cell is the pixels whose nearest centre it is,
+    [s·j + c − s/2, s·j + c + s/2) (ties to the later position), clipped at the image borders:
+    the first cell starts at 0 and the last one ends at ``size``.
+    """
+    centres = [math.floor(stride * j + offset + 0.5) for j in range(cells)]
+    inner = [min(max(math.ceil(stride * j + offset - stride / 2), 0), size)
+             for j in range(1, cells)]
+    return centres, [0] + inner + [size]
+
+
+def labels_to_grid(labels, grid, mode='nearest', min_ratio=0.75, num_classes=None,
+                   ignore_index=255, stride=None, offset=0.):
+    """(…, H, W) labels on a network's h×w feature grid, with the network's own geometry.
+
+    Feature position j sits on input pixel s·j + c (its receptive field's centre): a 3×3 stride-2
+    convolution with padding 1 centres output j on input 2j, as do a 1×1 stride-2 convolution,
+    the 3×3/2 max pool of ResNetV1c (all three give ⌈n/2⌉ outputs) and MiT's 7×7/4 (padding 3,
+    centre 4j, ⌈n/4⌉ outputs) and 3×3/2 patch embeddings; stride-1 and dilated convolutions with
+    'same' padding keep the centre. So c = 0 and h = ⌈H/s⌉ for ResNetV1c (dilated or not) and
+    MiT at any input size, and s is read off the sizes. Cell j is the set of pixels whose nearest
+    centre is j: [s·j − s/2, s·j + s/2) clipped at the borders (the last cell runs to the edge).
+
+    Modes:
+
+    - ``'nearest'``: the label of the centre pixel of each position (ids are sampled, never
+      interpolated).
+    - ``'ratio'``: the cell's majority label if it covers at least ``min_ratio`` of the cell's
+      pixels, else ``ignore_index`` (DAFormer's ``downscale_label_ratio`` purity rule; pixels
+      outside [0, C) count as one ignore slot, which never wins). Needs ``num_classes``.
+    - ``'mean'``: the mean of a float map over each cell (e.g. confidence weights on the grid
+      of the labels they weight).
+
+    Args:
+        labels (Tensor): (…, H, W) long labels (a float map for ``'mean'``) at the input size.
+        grid (tuple[int, int]): (h, w) of the feature map.
+        mode (str): ``'nearest'``, ``'ratio'`` or ``'mean'``.
+        min_ratio (float): the purity ``'ratio'`` needs. Default: 0.75.
+        num_classes (int, optional): C, for ``'ratio'``.
+        ignore_index (int): the ignore label. Default: 255.
+        stride (int, optional): s when the grid is not ⌈H/s⌉ × ⌈W/s⌉ (read off the sizes).
+        offset (float): c, the centre of position 0 in input pixels. Default: 0.
+
+    Returns:
+        Tensor: (…, h, w) labels (long), or means (float) for ``'mean'``.
+    """
+    if mode not in ('nearest', 'ratio', 'mean'):
+        raise ValueError(f"labels_to_grid: mode must be 'nearest', 'ratio' or 'mean', got "
+                         f'{mode!r}')
+    if mode == 'ratio' and num_classes is None:
+        raise ValueError("labels_to_grid: mode 'ratio' needs num_classes")
+    (h, w), (big_h, big_w) = tuple(grid), labels.shape[-2:]
+    rows, row_bounds = _axis_cells(big_h, h, stride or _output_stride(big_h, h, 'H'), offset)
+    cols, col_bounds = _axis_cells(big_w, w, stride or _output_stride(big_w, w, 'W'), offset)
+    device = labels.device
     if mode == 'nearest':
-        return cell_centre_labels(labels, grid)
-    if mode != 'ratio':
-        raise ValueError(f"label grid mode must be 'nearest' or 'ratio', got {mode!r}")
-    h, w = grid
-    scale = max(labels.shape[-1] // w, 1)
-    out = downscale_label_ratio(labels, scale, min_ratio, num_classes, ignore_index)[..., :h, :w]
-    # a grid larger than H // scale × W // scale (padded features): the extra cells are ignored
-    return F.pad(out, (0, w - out.shape[-1], 0, h - out.shape[-2]), value=ignore_index)
+        inside = torch.tensor(rows, device=device)[:, None] < big_h
+        inside = inside & (torch.tensor(cols, device=device)[None] < big_w)
+        out = labels[..., [min(r, big_h - 1) for r in rows], :][..., [min(c, big_w - 1)
+                                                                     for c in cols]]
+        return out.masked_fill(~inside, ignore_index)
+
+    def cell_of(bounds, cells):  # (n,) cell index of every pixel along an axis
+        sizes = torch.tensor(bounds, device=device).diff()
+        return torch.repeat_interleave(torch.arange(cells, device=device), sizes), sizes
+
+    row_cell, row_sizes = cell_of(row_bounds, h)
+    col_cell, col_sizes = cell_of(col_bounds, w)
+    area = row_sizes[:, None] * col_sizes[None]  # (h, w) pixels per cell
+    lead = labels.shape[:-2]
+    if mode == 'mean':
+        # exact cell sums as two 0/1 matrix products, in float32 whatever the autocast state
+        rsel = F.one_hot(row_cell, h).t().float()
+        csel = F.one_hot(col_cell, w).float()
+        with torch.autocast(device.type, enabled=False):
+            sums = rsel @ labels.float() @ csel
+        return sums / area.clamp(min=1)
+    # class histogram of every cell: one bincount over (image, cell, class slot)
+    flat = labels.reshape(-1, big_h, big_w)
+    slots = torch.where((flat >= 0) & (flat < num_classes), flat, num_classes)
+    cell = (row_cell[:, None] * w + col_cell[None]).expand_as(slots)
+    image = torch.arange(flat.shape[0], device=device)[:, None, None] * (h * w)
+    index = ((image + cell) * (num_classes + 1) + slots).flatten()
+    counts = torch.bincount(index, minlength=flat.shape[0] * h * w * (num_classes + 1))
+    count, major = counts.view(flat.shape[0], h, w, num_classes + 1).max(-1)
+    # the share as a float32 ratio, as DAFormer's average-pooled one-hot compares it
+    keep = (count / area.clamp(min=1) >= min_ratio) & (major < num_classes) & (area > 0)
+    out = torch.where(keep, major, torch.full_like(major, ignore_index))
+    return out.view(*lead, h, w)
 
 
 def proportional_counts(labels, num_classes, base):
