@@ -1,4 +1,8 @@
+import logging
+
 import torch
+from mmengine.dist import get_world_size
+from mmengine.logging import print_log
 from mmseg.registry import MODELS
 
 from ..losses import DomainContrast
@@ -101,6 +105,12 @@ class CLDA(UDABaseSegmentor):
         # pseudo-label prototypes live in the teacher's penultimate (projection-head input) space
         self.expansion = None if label_expansion is None else LabelExpansion(
             self.num_classes, self.student.projection_head.in_channels, **label_expansion)
+        if get_world_size() == 1 and any(isinstance(m, torch.nn.SyncBatchNorm)
+                                         for m in self.student.modules()):
+            print_log('CLDA: one process, so SyncBN runs as BN over the images of each pass '
+                      '(source and target pass separately: batch_size images each), not over '
+                      "the paper's global batch of 8 GPUs x 2 (train with --gpus 8)",
+                      logger='current', level=logging.WARNING)
 
     # -- the iteration ---------------------------------------------------------------------------
     def train_iteration(self, inputs, data_samples, optim_wrapper, forward):
