@@ -60,11 +60,12 @@ def test_class_radius_is_a_quantile_of_confident_distances():
 def test_expand_upsamples_and_keeps_confident_pixels():
     labels = torch.tensor([[[1, 255, 255, 255]]]).expand(1, 2, 4).clone()
     confident = labels != 255
-    nearest = torch.tensor([[[0, 2]]])  # a 1x2 grid: cells of 2x2 pixels
-    within = torch.tensor([[[True, False]]])
+    # a 1x2 grid at stride 2: positions on columns 0 and 2, cells of columns {0} and {1, 2, 3}
+    nearest = torch.tensor([[[0, 2]]])
+    within = torch.tensor([[[True, True]]])
     out, expanded = LabelExpansion.expand(labels, confident, nearest, within)
-    assert out.tolist() == [[[1, 0, 255, 255], [1, 0, 255, 255]]]
-    assert expanded.sum() == 2
+    assert out.tolist() == [[[1, 2, 2, 2], [1, 2, 2, 2]]]  # column 0 is confident: kept
+    assert expanded.sum() == 6
 
 
 def test_cosine_distances_are_float32_under_bf16_autocast():

@@ -14,7 +14,8 @@ from test_t2sda import build_t2sda
 from mmseg_uda.models.losses import DomainContrast
 from mmseg_uda.models.losses.prototype_contrast import _columns_and_labels
 from mmseg_uda.models.segmentors.sdca import flatten
-from mmseg_uda.models.utils.sampling import labels_to_grid
+from mmseg_uda.models.utils.label_expansion import LabelExpansion
+from mmseg_uda.models.utils.sampling import cells_to_pixels, labels_to_grid
 
 IGNORE = 255
 
@@ -78,6 +79,12 @@ def blocky(size, seed=0, block=(11, 13)):
     return classes.repeat(block[0], 0).repeat(block[1], 1)[:size[0], :size[1]]
 
 
+def ref_pixels(values, size, stride=8):
+    """(B, h, w) values on (B, H, W) pixels: each pixel takes its reference cell's value."""
+    rows, cols = owners(size[0], values.shape[-2], stride), owners(size[1], values.shape[-1], stride)
+    return values[:, rows][:, :, cols]
+
+
 def ref_batch(labels, grid, mode='nearest', **kw):
     """The reference of each (H, W) map of a (B, H, W) tensor, stride read off the ResNet sizes."""
     stride = next(s for s in (1, 2, 4, 8, 16, 32) if resnet_grid(labels.shape[-2], s) == grid[0])
@@ -115,6 +122,16 @@ def test_divisible_size_cells_are_centred_on_the_feature_positions():
     one_hot = F.one_hot(torch.arange(16), 16).float()  # weight of column c in map c
     cells = labels_to_grid(one_hot.t()[:, None].expand(16, 16, 16), (4, 4), 'mean')[:, 0]
     assert cells.argmax(1).tolist() == [0] * 2 + [1] * 4 + [2] * 4 + [3] * 6
+
+
+@pytest.mark.parametrize('size', [(713, 769), (1025, 512)])
+def test_pixels_take_their_cells_value(size):
+    grid = (resnet_grid(size[0], 8), resnet_grid(size[1], 8))
+    values = torch.arange(grid[0] * grid[1]).view(1, *grid)
+    pixels = cells_to_pixels(values, size)
+    assert torch.equal(pixels, ref_pixels(values, size))
+    assert torch.equal(labels_to_grid(pixels, grid), values)  # the centres' own cells
+    assert torch.equal(labels_to_grid(pixels, grid, 'ratio', 1.0, grid[0] * grid[1]), values)
 
 
 def test_bad_modes_and_grids_are_named():
@@ -192,6 +209,18 @@ def test_clda_contrast_labels_and_weights():
     np.testing.assert_allclose(w.numpy(), expected.ravel(), rtol=1e-5)
 
 
+def test_clda_label_expansion_puts_cell_labels_on_their_pixels():
+    g = torch.Generator().manual_seed(0)
+    labels = labels_at((713, 713), b=1, block=(11, 13))
+    confident = torch.rand(1, 713, 713, generator=g) < 0.5
+    nearest = torch.randint(0, NUM_CLASSES, (1, 90, 90), generator=g)
+    within = torch.rand(1, 90, 90, generator=g) < 0.5
+    out, expanded = LabelExpansion.expand(labels, confident, nearest, within)
+    expected = ref_pixels(within, (713, 713)) & ~confident
+    assert torch.equal(expanded, expected)
+    assert torch.equal(out, torch.where(expected, ref_pixels(nearest, (713, 713)), labels))
+
+
 def test_dacs_feature_distance_mask():
     torch.manual_seed(0)
     model = build_dacs(imnet_feature_dist=dict(classes=(1, 2), lambda_=1.0))
@@ -218,12 +247,13 @@ def run_extra_losses(model, loss_key, seed=0):
     weight = next(model.student.parameters())
 
     def forward(inputs, data_samples, mode, **kw):
-        seen.update(kw)
+        seen.update(kw, inputs=inputs)
         return {loss_key: weight.sum() * 0}
     optim = OptimWrapper(torch.optim.SGD(model.student.parameters(), lr=0.01))
     model.extra_losses(src, tgt, src_label, dict(feats=feats, probs=probs), optim, forward)
     mean_probs = torch.stack([torch.as_tensor(np.stack([
         reference(p.double().numpy(), (6, 7), 8, 'mean') for p in img])) for img in probs])
+    seen.update(src=src, tgt=tgt)
     return seen, src_label, mean_probs.max(1)
 
 
@@ -234,6 +264,10 @@ def test_rccr_cut_labels():
     torch.testing.assert_close(seen['conf'].double(), conf, rtol=1e-5, atol=0)
     expected = torch.where(seen['square'], label_t, ref_batch(src_label, (6, 7)))
     assert torch.equal(seen['label_cut'], expected)
+    # the CutMix image pastes the target on the pixels of the square's cells
+    pasted = ref_pixels(seen['square'], CROP)[:, None]
+    assert pasted.any() and not pasted.all()
+    assert torch.equal(seen['inputs'], torch.where(pasted, seen['tgt'], seen['src']))
 
 
 @pytest.mark.parametrize('mode', ['nearest', 'ratio'])

@@ -270,8 +270,8 @@ def test_cutmix_squares_cover_half_the_grid_inside_it():
 def test_grid_to_pixels_covers_whole_cells():
     sq = torch.zeros(1, 2, 3, dtype=torch.bool)
     sq[0, 1, 2] = True
-    px = grid_to_pixels(sq, (16, 24))
-    assert px[0, 8:, 16:].all() and px.sum() == 64
+    px = grid_to_pixels(sq, (16, 24))  # stride 8: cell (1, 2) is rows [4, 16), columns [12, 24)
+    assert px[0, 4:, 12:].all() and px.sum() == 12 * 12
 
 
 def test_cell_labels_sample_the_feature_centres():

@@ -5,6 +5,7 @@ from torch import nn
 from .dist import sum_over_ranks
 from .global_batch import gather_global
 from .prototypes import weighted_class_sums
+from .sampling import cells_to_pixels
 
 
 class LabelExpansion(nn.Module):
@@ -73,14 +74,14 @@ class LabelExpansion(nn.Module):
     def expand(labels, confident, nearest, within):
         """Labels where confident, else the nearest prototype's class where within the radius.
 
-        ``nearest``/``within`` may be at a lower resolution (feature grid): they are upsampled by
-        nearest neighbour, and only low-confidence pixels of the full-resolution map change.
+        ``nearest``/``within`` may be at a lower resolution (feature grid): each pixel takes its
+        feature cell's values (:func:`cells_to_pixels`), and only low-confidence pixels of the
+        full-resolution map change.
         Returns the labels and the mask of the expanded pixels.
         """
         if nearest.shape[-2:] != labels.shape[-2:]:
-            up = F.interpolate(torch.stack([nearest, within.long()], 1).float(),
-                               size=labels.shape[-2:], mode='nearest').long()
-            nearest, within = up[:, 0], up[:, 1].bool()
+            nearest = cells_to_pixels(nearest, labels.shape[-2:])
+            within = cells_to_pixels(within, labels.shape[-2:])
         expanded = within & ~confident
         return torch.where(expanded, nearest, labels), expanded
 

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from .augment import NormalisedImageAug
 from .global_batch import any_global, rand_images, rand_shared
+from .sampling import cells_to_pixels
 
 
 def classmix_masks(labels, num_classes, scope='image', ignore_index=255):
@@ -73,9 +74,9 @@ def cutmix_squares(batch, grid, area=0.5, device=None, generator=None):
 
 
 def grid_to_pixels(mask, size):
-    """A (B, h, w) cell mask as a (B, H, W) pixel mask: each cell covers its H/h × W/w block
-    (nearest-neighbour; exact when the sides divide)."""
-    return F.interpolate(mask[:, None].float(), size=tuple(size), mode='nearest')[:, 0].bool()
+    """A (B, h, w) cell mask as a (B, H, W) pixel mask: each pixel takes the value of the feature
+    position whose receptive-field centre is nearest (:func:`cells_to_pixels`, any crop size)."""
+    return cells_to_pixels(mask.bool(), size)
 
 
 def mix(mask, source, target):

@@ -89,6 +89,12 @@ def _axis_cells(size, cells, stride, offset):
     return centres, [0] + inner + [size]
 
 
+def _cell_index(bounds, cells, device):
+    """(n,) cell of every pixel along an axis and (cells,) pixels per cell, from the bounds."""
+    sizes = torch.tensor(bounds, device=device).diff()
+    return torch.repeat_interleave(torch.arange(cells, device=device), sizes), sizes
+
+
 def labels_to_grid(labels, grid, mode='nearest', min_ratio=0.75, num_classes=None,
                    ignore_index=255, stride=None, offset=0.):
     """(…, H, W) labels on a network's h×w feature grid, with the network's own geometry.
@@ -139,13 +145,8 @@ def labels_to_grid(labels, grid, mode='nearest', min_ratio=0.75, num_classes=Non
         out = labels[..., [min(r, big_h - 1) for r in rows], :][..., [min(c, big_w - 1)
                                                                      for c in cols]]
         return out.masked_fill(~inside, ignore_index)
-
-    def cell_of(bounds, cells):  # (n,) cell index of every pixel along an axis
-        sizes = torch.tensor(bounds, device=device).diff()
-        return torch.repeat_interleave(torch.arange(cells, device=device), sizes), sizes
-
-    row_cell, row_sizes = cell_of(row_bounds, h)
-    col_cell, col_sizes = cell_of(col_bounds, w)
+    row_cell, row_sizes = _cell_index(row_bounds, h, device)
+    col_cell, col_sizes = _cell_index(col_bounds, w, device)
     area = row_sizes[:, None] * col_sizes[None]  # (h, w) pixels per cell
     lead = labels.shape[:-2]
     if mode == 'mean':
@@ -167,6 +168,27 @@ def labels_to_grid(labels, grid, mode='nearest', min_ratio=0.75, num_classes=Non
     keep = (count / area.clamp(min=1) >= min_ratio) & (major < num_classes) & (area > 0)
     out = torch.where(keep, major, torch.full_like(major, ignore_index))
     return out.view(*lead, h, w)
+
+
+def cells_to_pixels(values, size, stride=None, offset=0.):
+    """Values of feature positions on the input pixels, the inverse map of
+    :func:`labels_to_grid`: each pixel takes the value of its cell (the position whose centre
+    is nearest, same geometry).
+
+    Args:
+        values (Tensor): (…, h, w) per feature position (labels, masks, any dtype).
+        size (tuple[int, int]): (H, W) of the input.
+        stride (int, optional), offset (float): as in :func:`labels_to_grid`.
+
+    Returns:
+        Tensor: (…, H, W).
+    """
+    (h, w), (big_h, big_w) = values.shape[-2:], tuple(size)
+    _, row_bounds = _axis_cells(big_h, h, stride or _output_stride(big_h, h, 'H'), offset)
+    _, col_bounds = _axis_cells(big_w, w, stride or _output_stride(big_w, w, 'W'), offset)
+    row_cell, _ = _cell_index(row_bounds, h, values.device)
+    col_cell, _ = _cell_index(col_bounds, w, values.device)
+    return values[..., row_cell, :][..., col_cell]
 
 
 def proportional_counts(labels, num_classes, base):
