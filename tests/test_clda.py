@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from test_dacs import NUM_CLASSES, optim, paired_batch, tiny_segmentor
 
+from mmseg_uda.models.utils.label_expansion import LabelExpansion
+
 
 def build_clda(**kwargs):
     cfg = dict(type='CLDA', segmentor=tiny_segmentor(),
@@ -99,10 +101,8 @@ def test_label_expansion_relabels_exactly_the_cells_within_max_distance():
     pseudo, confident_label, _ = model.pseudo_labels(x)
     within = nearest_d <= cutoff
     assert within[~conf_cell].any() and not within[~conf_cell].all()
-    cell = lambda m: m.repeat_interleave(8, 1).repeat_interleave(8, 2)  # 4x4 cells of 8x8 px
     confident = confident_label != 255
-    expected = torch.where(confident, confident_label,
-                           torch.where(cell(within), cell(nearest), torch.full_like(pseudo, 255)))
+    expected, _ = LabelExpansion.expand(confident_label, confident, nearest, within)
     assert torch.equal(pseudo, expected)
     assert (pseudo[~confident] != 255).any() and (pseudo[~confident] == 255).any()
 

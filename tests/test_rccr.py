@@ -13,7 +13,7 @@ from mmengine.optim import OptimWrapper
 from conftest import REPO
 from mmseg.registry import MODELS
 from test_ddp_exactness import run_torchrun
-from test_dacs import paired_batch, tiny_segmentor
+from test_dacs import NUM_CLASSES, paired_batch, tiny_segmentor
 
 from mmseg_uda.models.losses import RegionContrast, negative_logsumexp
 from mmseg_uda.models.utils.memory_bank import BatchMemory
@@ -345,14 +345,55 @@ def test_iterations_ramp_mu_fill_the_memory_and_update_the_momentum_projector():
     torch.manual_seed(0)
     model = build_rccr()
     ow = optim(model)
-    logs = [model.train_step(paired_batch(seed=i), ow) for i in range(3)]
+    logs = [model.train_step(paired_batch(seed=i), ow) for i in range(2)]
+    teacher, student = model.teacher_model.projection_head, model.student.projection_head
+    before = {n: p.clone() for n, p in teacher.named_parameters()}
+    with torch.no_grad():  # the student's projector well away from the teacher's: α shows
+        for p in student.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    logs.append(model.train_step(paired_batch(seed=2), ow))
     assert logs[0]['cut.rwc_weight'] < logs[1]['cut.rwc_weight'] < logs[2]['cut.rwc_weight']
     assert all(torch.isfinite(torch.as_tensor(v)) for log in logs for v in log.values())
     assert int(model.region_contrast.memory.ptr) == 3
     assert model.region_contrast.memory.get()[0].shape[0] == 3 * 2 * 16  # 3 batches, hw each
-    # the teacher's projector is the EMA of the student's (α_t of the DACS ramp)
-    t, s = (m.projection_head.convs[1].weight for m in (model.teacher_model, model.student))
-    assert not torch.equal(t, s)
+    # the teacher's projector is the EMA of the student's (Eq. 10): θ' ← α θ' + (1 − α) θ with
+    # the DACS ramp α_t = min(1 − 1/(t + 1), 0.99), here t = 2
+    alpha = min(1 - 1 / 3, 0.99)
+    for name, p in student.named_parameters():
+        torch.testing.assert_close(dict(teacher.named_parameters())[name],
+                                   alpha * before[name] + (1 - alpha) * p.detach(),
+                                   rtol=0, atol=1e-6)
+
+
+def test_the_contrast_takes_the_teachers_labels_of_the_clean_target():
+    """Step 3: ŷ_t and its confidence are the teacher's prediction on the clean target image (the
+    pass DACS's pseudo-labels come from, run once), pooled to the cells; Ê_t is the momentum
+    projector of that pass's features."""
+    torch.manual_seed(0)
+    model = build_rccr()
+    tgt = model.data_preprocessor(paired_batch(seed=0), True)['inputs']['target']
+    g = torch.Generator().manual_seed(1)
+    known = torch.softmax(3 * torch.randn(2, NUM_CLASSES, 32, 32, generator=g), 1)
+    passes, seen, expected = [], {}, {}
+    teacher_probs = model.teacher_probs
+
+    def spy(inputs, *args, **kwargs):
+        probs, feats = teacher_probs(inputs, *args, **kwargs)
+        passes.append(inputs)
+        if not torch.equal(inputs, tgt):
+            return probs, feats
+        with torch.no_grad():
+            expected['e_t'] = model.teacher_model.projection_head(feats)
+        return known, feats
+    model.teacher_probs = spy
+    weight = model.student.projection_head.convs[1].weight
+    model.cut_contrast_loss = lambda inputs, data_samples, **kw: seen.update(kw) \
+        or {'loss_rwc': weight.sum() * 0}
+    model.train_step(paired_batch(seed=0), optim(model))
+    assert len(passes) == 1 and torch.equal(passes[0], tgt)
+    conf, label = labels_to_grid(known, (4, 4), 'mean').max(1)
+    assert torch.equal(seen['label_t'], label) and torch.equal(seen['conf'], conf)
+    torch.testing.assert_close(seen['e_t'], expected['e_t'], rtol=0, atol=0)
 
 
 def test_the_cut_image_pastes_target_cells_onto_the_source():

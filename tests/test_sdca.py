@@ -291,8 +291,27 @@ def test_the_target_terms_use_the_networks_own_confident_predictions():
                            [[[1.0]], [[0.5]], [[0.0]], [[0.0]]]])  # 0.45 -> ignore
     mask = model.target_mask(logits)
     assert mask.flatten().tolist() == [0, 255]
-    target = losses_gradients(model, ['loss_feat_tgt', 'loss_out_tgt'])  # δ = 0.9 on a fresh net
-    assert all(g is None for g in target.values())  # nothing confident: no target gradient
+    # δ ≈ 0: every target pixel counts, and each target term reaches the encoder (L_out also the
+    # classifier)
+    model.target_threshold = 1e-6
+    feat, out = (losses_gradients(model, [k]) for k in ('loss_feat_tgt', 'loss_out_tgt'))
+    assert feat['backbone.stem.0.weight'] is not None and out['backbone.stem.0.weight'] is not None
+    assert out['decode_head.conv_seg.weight'] is not None
+    # δ = 0.9 on a fresh network: nothing is confident, and the target terms add exactly nothing
+    # to the loss or to any gradient
+    model.target_threshold = 0.9
+    data = model.data_preprocessor(paired_batch(seed=0), True)
+    losses = model.sdca_losses(data['inputs']['source'], data['data_samples']['source'],
+                               data['inputs']['target'])
+    assert losses['tgt.confident'] == 0
+    assert losses['loss_feat_tgt'].item() == 0 and losses['loss_out_tgt'].item() == 0
+    params = list(model.student.parameters())
+    source = sum(v for k, v in losses.items() if 'loss' in k and not k.endswith('_tgt'))
+    with_target = source + losses['loss_feat_tgt'] + losses['loss_out_tgt']
+    grads = torch.autograd.grad(source, params, retain_graph=True, allow_unused=True)
+    grads_with_target = torch.autograd.grad(with_target, params, allow_unused=True)
+    assert all(g is None and h is None or torch.equal(g, h)
+               for g, h in zip(grads, grads_with_target))
 
 
 def test_source_only_settings_skip_the_target_pass_and_the_lovasz_weight_is_applied():
