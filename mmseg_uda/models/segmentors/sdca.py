@@ -102,11 +102,13 @@ def student_pass(student, img):
 class SDCAStatistics:
     """What :class:`ClassStatisticsInitHook` calls on a model with ``self.sdca`` levels, and the
     warm-start check: with ``require_warm_start``, the statistics pass and training refuse a
-    network that no checkpoint loaded (the buffer ``warm_started``, carried by checkpoints)."""
+    network that no checkpoint loaded (then the buffer ``warm_started``, carried by
+    checkpoints)."""
 
     def add_warm_start_record(self, require_warm_start):
         self.require_warm_start = require_warm_start
-        add_load_record(self, 'warm_started')
+        if require_warm_start:  # only then, so the state dict of other models stays as it was
+            add_load_record(self, 'warm_started')
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Weights of the network (``student.*``, or a plain segmentor's) in a checkpoint without a
