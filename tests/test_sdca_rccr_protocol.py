@@ -8,26 +8,17 @@ import torch
 import torch.nn.functional as F
 from conftest import REPO
 from mmengine.config import Config
-from mmengine.optim import OptimWrapper
 from mmseg.registry import MODELS
 from test_dacs import NUM_CLASSES, build_dacs, paired_batch, tiny_segmentor
+from test_sdca import build_sdca, optim
 
 CONFIGS = osp.join(REPO, 'configs')
 
 
 def build(type_, **kwargs):
-    cfg = dict(type=type_, segmentor=tiny_segmentor(), feature_contrast=dict(tau=1.0),
-               output_contrast=dict(tau=1.0), target_threshold=0.0)
-    if type_ == 'SDCADACS':
-        cfg['ema'] = dict(alpha=0.99)
-    cfg.update(kwargs)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
-
-
-def optim(model):
-    return OptimWrapper(torch.optim.SGD(model.student.parameters(), lr=0.01))
+    """SDCA or SDCADACS (with its EMA teacher) at test size."""
+    teacher = dict(ema=dict(alpha=0.99)) if type_ == 'SDCADACS' else {}
+    return build_sdca(type=type_, **teacher, **kwargs)
 
 
 # -- SDCA's adaptation starts from the warm-up ----------------------------------------------------
