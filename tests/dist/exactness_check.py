@@ -133,9 +133,9 @@ def invariant_biases(model):
 
 def main():
     method, dtype = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else 'float32')
-    # float32: parameters and buffers to 1e-5. float64 parameters and inputs (the losses still
-    # compute in float32 by design) push rounding noise far enough down that every tensor must
-    # agree to 1e-6: optimiser moments, the biases above and the CUT networks' outputs included.
+    # float32: parameters and buffers to 1e-5. float64 parameters and inputs (losses keep float64,
+    # models/utils/precision.py) push rounding noise far enough down that every tensor must agree
+    # to 1e-6: optimiser moments, the biases above and the CUT networks' outputs included.
     torch.set_default_dtype(getattr(torch, dtype))
     tol = 1e-6 if dtype == 'float64' else 1e-5
     register_all_modules(init_default_scope=True)

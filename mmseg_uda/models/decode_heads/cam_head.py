@@ -4,6 +4,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import nn
 
+from ..utils.precision import upcast
+
 
 def image_level_labels(labels, num_classes, ignore_index=255):
     """Multi-hot image labels y_c = [class c occurs in the label map] (CONFETI Supp. A2).
@@ -86,7 +88,7 @@ class CAMHead(BaseModule):
             ignore_index (int): the ignore label (255).
 
         Returns:
-            Tensor: the scalar loss (float32).
+            Tensor: the scalar loss (at least float32).
         """
         logits = self.forward(feats)
         if labels.shape[0] != logits.shape[0]:
@@ -94,5 +96,5 @@ class CAMHead(BaseModule):
                              f'{logits.shape[0]}')
         targets = image_level_labels(labels, self.num_classes, ignore_index)
         with torch.autocast(device_type=logits.device.type, enabled=False):
-            scores = logits.float().mean((2, 3))  # s_c of Eq. (4), before the sigmoid of (A1)
+            scores = upcast(logits).mean((2, 3))  # s_c of Eq. (4), before the sigmoid of (A1)
             return F.binary_cross_entropy_with_logits(scores, targets.to(scores.device))

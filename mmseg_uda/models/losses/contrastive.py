@@ -3,6 +3,7 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from ..utils.global_batch import global_mean
+from ..utils.precision import upcast
 
 # a logit that is -inf for the softmax (exp underflows to exactly 0 against any real logit) but keeps
 # every gradient finite when a whole row is masked
@@ -31,7 +32,7 @@ def supervised_info_nce(anchors, anchor_labels, keys, key_labels, tau):
         Tensor: the scalar loss; 0 (still connected to ``anchors``) when no anchor has a positive.
     """
     with torch.autocast(device_type=anchors.device.type, enabled=False):
-        logits = anchors.float() @ keys.float().t() / tau  # (N, M)
+        logits = upcast(anchors) @ upcast(keys).t() / tau  # (N, M)
         pos = anchor_labels[:, None] == key_labels[None, :]
         neg_lse = torch.logsumexp(logits.masked_fill(pos, float('-inf')), dim=1, keepdim=True)
         pair = torch.logaddexp(logits, neg_lse) - logits  # −log softmax over {v⁺} ∪ N(v)
@@ -39,7 +40,7 @@ def supervised_info_nce(anchors, anchor_labels, keys, key_labels, tau):
         has_pos = n_pos > 0
         per_anchor = (pair * pos).sum(1)[has_pos] / n_pos[has_pos]
         # + 0 · Σ anchors: connected to the anchors when none has a positive
-        return global_mean(per_anchor.sum() + anchors.float().sum() * 0.0, has_pos.sum())
+        return global_mean(per_anchor.sum() + upcast(anchors).sum() * 0.0, has_pos.sum())
 
 
 def negative_logsumexp(anchors, keys, tau, exclude=(), chunk_size=4096):
@@ -60,11 +61,11 @@ def negative_logsumexp(anchors, keys, tau, exclude=(), chunk_size=4096):
         chunk_size (int): keys per chunk.
 
     Returns:
-        Tensor: (N,) float32.
+        Tensor: (N,), at least float32.
     """
     def chunk_lse(a, k, *ids):
         with torch.autocast(device_type=a.device.type, enabled=False):
-            logits = a.float() @ k.float().t() / tau
+            logits = upcast(a) @ upcast(k).t() / tau
             drop = torch.zeros(logits.shape, dtype=torch.bool, device=a.device)
             for a_id, k_id in zip(ids[0::2], ids[1::2]):
                 drop |= a_id[:, None] == k_id[None, :]
@@ -72,9 +73,9 @@ def negative_logsumexp(anchors, keys, tau, exclude=(), chunk_size=4096):
 
     if keys.shape[0] == 0:
         return anchors.new_full((anchors.shape[0], ), MASKED_LOGIT, dtype=torch.float32) \
-            + anchors.float().sum(1) * 0
+            + upcast(anchors).sum(1) * 0
     grad = torch.is_grad_enabled() and (anchors.requires_grad or keys.requires_grad)
-    anchors = anchors.float()  # once: the chunks' gradients accumulate in float32 under AMP
+    anchors = upcast(anchors)  # once: the chunks' gradients accumulate in float32 under AMP
     parts = []
     for start in range(0, keys.shape[0], chunk_size):
         ids = [t for a_id, k_id in exclude for t in (a_id, k_id[start:start + chunk_size])]

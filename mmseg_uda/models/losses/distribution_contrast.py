@@ -6,6 +6,7 @@ from torch import nn
 
 from ..utils.class_statistics import ClassStatistics
 from ..utils.global_batch import global_mean
+from ..utils.precision import upcast
 
 STATS_SPACES = ('raw', 'normalized')
 
@@ -101,7 +102,7 @@ class DistributionContrast(nn.Module):
         return bool(self.stats.count.sum() > 0)
 
     def _queries(self, features):
-        return F.normalize(features.float(), dim=1, eps=self.eps)
+        return F.normalize(upcast(features), dim=1, eps=self.eps)
 
     def update(self, features, labels):
         """Merge the (N, A) source features with their (N,) ground-truth labels into the
@@ -129,13 +130,14 @@ class DistributionContrast(nn.Module):
                 target pixels) are dropped.
 
         Returns:
-            Tensor: the scalar loss, float32 (computed outside autocast); 0, still connected to
+            Tensor: the scalar loss, at least float32 (computed outside autocast); 0, still connected to
             ``features``, when no pixel is valid.
         """
         valid = (labels >= 0) & (labels < self.stats.num_classes)
         with torch.autocast(device_type=features.device.type, enabled=False):
-            mean, cov = self.class_gaussians()
-            total = distribution_contrast(self._queries(features[valid]), labels[valid].long(),
-                                          mean, cov, self.tau, reduction='sum')
+            queries = self._queries(features[valid])
+            mean, cov = self.class_gaussians(queries.dtype)
+            total = distribution_contrast(queries, labels[valid].long(), mean, cov, self.tau,
+                                          reduction='sum')
         # the mean over the valid pixels of the global batch; + 0·Σ: connected when there are none
-        return self.loss_weight * global_mean(total + features.float().sum() * 0.0, valid.sum())
+        return self.loss_weight * global_mean(total + upcast(features).sum() * 0.0, valid.sum())

@@ -3,6 +3,7 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 
 from ..utils.memory_bank import ClassMemoryBank
+from ..utils.precision import upcast
 from ..utils.prototypes import class_prototypes
 from ..utils.sampling import labels_to_grid, sample_per_class
 from .contrastive import supervised_info_nce
@@ -66,13 +67,13 @@ class DomainContrast(nn.Module):
         network's geometry at any crop size)."""
         h, w = emb.shape[2:]
         # float32 rows under AMP: one cast, so the terms' gradients add up in float32
-        rows = emb.float().permute(0, 2, 3, 1).reshape(-1, emb.shape[1])
+        rows = upcast(emb).permute(0, 2, 3, 1).reshape(-1, emb.shape[1])
         out = [rows]
         for lab in labels:
             out.append(labels_to_grid(lab, (h, w), 'ratio', self.label_min_ratio,
                                       self.num_classes, self.ignore_index).flatten())
         if weight is not None:
-            out.append(labels_to_grid(weight.float(), (h, w), 'mean').flatten())
+            out.append(labels_to_grid(upcast(weight), (h, w), 'mean').flatten())
         return out
 
     def anchors(self, emb, labels):

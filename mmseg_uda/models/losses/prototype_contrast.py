@@ -10,6 +10,7 @@ from torch import nn
 
 from ..utils.global_batch import (gather_global_with_grad, global_mean, rand_shared,
                                   select_global, sum_global)
+from ..utils.precision import upcast
 from ..utils.sampling import labels_to_grid
 
 
@@ -63,7 +64,7 @@ def pixel_prototype_contrast(feats, labels, prototypes, tau=0.1, num_samples=409
         num_samples (int): N. Default: 4096.
 
     Returns:
-        Tensor: the scalar loss (float32); 0, still connected to ``feats``, without valid pixels.
+        Tensor: the scalar loss (at least float32); 0, still connected to ``feats``, without valid pixels.
     """
     fn = 'pixel_prototype_contrast'
     _check_tau(tau, fn)
@@ -84,11 +85,11 @@ def pixel_prototype_contrast(feats, labels, prototypes, tau=0.1, num_samples=409
     idx = select_global(largest_keys, valid.to(torch.uint8))
     keep = valid[idx].float()
     with torch.autocast(device_type=feats.device.type, enabled=False):
-        v = F.normalize(cols[idx // M, :, idx % M].float(), dim=1)  # (n, D), sampled first
-        logits = v @ prototypes.detach().float().t() / tau  # (n, K), Eq. (8)
+        v = F.normalize(upcast(cols[idx // M, :, idx % M]), dim=1)  # (n, D), sampled first
+        logits = v @ upcast(prototypes.detach()).t() / tau  # (n, K), Eq. (8)
         ce = F.cross_entropy(logits, labels[idx].long().clamp(0, K - 1), reduction='none')
         # Eq. (9): the mean over the valid samples; + 0·Σ: connected when there are none
-        return global_mean((ce * keep).sum() + feats.float().sum() * 0.0, keep.sum())
+        return global_mean((ce * keep).sum() + upcast(feats).sum() * 0.0, keep.sum())
 
 
 def diversity_regularizer(feats, prototypes, tau=0.1, sign=1, labels=None, norm=None):
@@ -110,7 +111,7 @@ def diversity_regularizer(feats, prototypes, tau=0.1, sign=1, labels=None, norm=
         norm (float, optional): the divisor. Default: K ln K (19 ln 19 = 55.944 for K = 19).
 
     Returns:
-        Tensor: the scalar loss (float32); 0, still connected to ``feats``, without valid pixels
+        Tensor: the scalar loss (at least float32); 0, still connected to ``feats``, without valid pixels
         or for K = 1 (Σ log q is then 0).
     """
     fn = 'diversity_regularizer'
@@ -123,7 +124,7 @@ def diversity_regularizer(feats, prototypes, tau=0.1, sign=1, labels=None, norm=
     with torch.autocast(device_type=feats.device.type, enabled=False):
         if feats.dim() == 1:
             _check_prototypes(prototypes, feats.shape[0], fn)
-            mean, has_valid = feats.float(), True
+            mean, has_valid = upcast(feats), True
         else:
             if feats.dim() == 2 and labels is None:
                 labels = torch.zeros(feats.shape[0], dtype=torch.long, device=feats.device)
@@ -132,7 +133,7 @@ def diversity_regularizer(feats, prototypes, tau=0.1, sign=1, labels=None, norm=
             cols, labels = _columns_and_labels(feats, labels, fn)
             _check_prototypes(prototypes, cols.shape[1], fn)
             valid = ((labels >= 0) & (labels < K)).float()[:, None]  # (G, 1, M)
-            v = F.normalize(cols.float(), dim=1)  # (G, D, M), unit v_j
+            v = F.normalize(upcast(cols), dim=1)  # (G, D, M), unit v_j
             # v̄ of the global batch (under DDP the sums of all ranks, with their gradients)
             total = gather_global_with_grad((v * valid).sum((0, 2))[None]).sum(0)
             count = sum_global(valid.sum())
@@ -141,8 +142,8 @@ def diversity_regularizer(feats, prototypes, tau=0.1, sign=1, labels=None, norm=
         if norm is None:
             norm = K * math.log(K)
         if norm == 0:  # K = 1
-            return feats.sum().float() * 0.0
-        log_q = F.log_softmax(mean @ prototypes.detach().float().t() / tau, dim=0)
+            return upcast(feats.sum()) * 0.0
+        log_q = F.log_softmax(mean @ upcast(prototypes.detach()).t() / tau, dim=0)
         return sign * log_q.sum() / norm * has_valid
 
 
@@ -161,7 +162,7 @@ def semantic_consistency_loss(source_emb, stylised_emb, prototypes):
         prototypes (Tensor): (K, D) prototypes.
 
     Returns:
-        Tensor: the scalar loss (float32).
+        Tensor: the scalar loss (at least float32).
     """
     fn = 'semantic_consistency_loss'
     if source_emb.shape != stylised_emb.shape:
@@ -172,10 +173,10 @@ def semantic_consistency_loss(source_emb, stylised_emb, prototypes):
                          f'{tuple(source_emb.shape)}')
     _check_prototypes(prototypes, source_emb.shape[1], fn)
     with torch.autocast(device_type=stylised_emb.device.type, enabled=False):
-        p = prototypes.detach().float()
+        p = upcast(prototypes.detach())
         eq = 'bdhw,kd->bhwk' if source_emb.dim() == 4 else 'nd,kd->nk'
-        target = torch.einsum(eq, source_emb.detach().float(), p)  # v·Pᵀ
-        pred = torch.einsum(eq, stylised_emb.float(), p)  # φ(v̂)·Pᵀ
+        target = torch.einsum(eq, upcast(source_emb.detach()), p)  # v·Pᵀ
+        pred = torch.einsum(eq, upcast(stylised_emb), p)  # φ(v̂)·Pᵀ
         return F.mse_loss(pred, target)
 
 

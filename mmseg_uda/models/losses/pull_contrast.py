@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..utils.global_batch import gather_global, local_rows, row_range, world_size
+from ..utils.precision import upcast
 from ..utils.prototypes import class_prototypes
 from ..utils.sampling import proportional_counts, sample_with_replacement
 
@@ -28,7 +29,7 @@ def dynamic_class_weights(conf, label, num_classes, beta=0.5, absent='least_conf
     """
     if absent not in ('least_confident', 'exclude'):
         raise ValueError(f"absent must be 'least_confident' or 'exclude', got {absent!r}")
-    mean, present = class_prototypes(conf.reshape(-1, 1).float(), label.flatten(), num_classes,
+    mean, present = class_prototypes(upcast(conf.reshape(-1, 1)), label.flatten(), num_classes,
                                      normalize=False)
     w = (1 - mean[:, 0]).clamp(min=0)**beta
     w = w * present if absent == 'exclude' else torch.where(present, w, torch.ones_like(w))
@@ -109,20 +110,20 @@ class PullContrast(nn.Module):
         """
         C = self.num_classes
         with torch.autocast(device_type=queries.device.type, enabled=False):
-            q = F.normalize(queries.float(), dim=1)
-            protos, present = self.prototypes(src_keys.detach().float(), src_labels)
+            q = F.normalize(upcast(queries), dim=1)
+            protos, present = self.prototypes(upcast(src_keys.detach()), src_labels)
             # queries, p̂ and the negatives are drawn over the global batch (one process's draw):
             # the teacher's keys and every label are gathered, each rank evaluates its queries
-            k_src = gather_global(F.normalize(src_keys.detach().float(), dim=1))
+            k_src = gather_global(F.normalize(upcast(src_keys.detach()), dim=1))
             src_labels = gather_global(src_labels)
             k_tgt = unreliable = None
             if tgt_keys is not None:
-                k_tgt = gather_global(F.normalize(tgt_keys.detach().float(), dim=1))
+                k_tgt = gather_global(F.normalize(upcast(tgt_keys.detach()), dim=1))
                 tgt_labels = gather_global(tgt_labels)
-                tgt_conf = gather_global(tgt_conf.detach().float())
+                tgt_conf = gather_global(upcast(tgt_conf.detach()))
                 gamma = torch.quantile(tgt_conf, self.unreliable_ratio)
                 unreliable = tgt_conf <= gamma  # "< γ" can be empty with ties (spec §9.7)
-            w = q.new_full((C, ), 1 / C) if class_weights is None else class_weights.float()
+            w = q.new_full((C, ), 1 / C) if class_weights is None else upcast(class_weights)
             first, _ = row_range(q.shape[0])
             drawn = self.draw_queries(gather_global(query_labels))  # global query indices
             n_drawn = sum(idx.numel() for idx in drawn.values())

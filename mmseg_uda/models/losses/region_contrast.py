@@ -3,6 +3,7 @@ from torch import nn
 
 from ..utils.global_batch import global_mean, rand_images
 from ..utils.memory_bank import BatchMemory
+from ..utils.precision import upcast
 from .contrastive import negative_logsumexp
 
 NORMALIZE = ('square', 'anchors')
@@ -74,8 +75,8 @@ class RegionContrast(nn.Module):
                 square, the source label outside).
         """
         b = e_cut.shape[0]
-        queries = e_cut.float().flatten(2).transpose(1, 2)  # (B, P, D), float32 under AMP too
-        targets = e_t.detach().float().flatten(2).transpose(1, 2)
+        queries = upcast(e_cut).flatten(2).transpose(1, 2)  # (B, P, D), float32 under AMP too
+        targets = upcast(e_t.detach()).flatten(2).transpose(1, 2)
         num_cells = queries.shape[1]
         cells = torch.arange(num_cells, device=e_cut.device)
         anchors = self.anchor_mask(square, conf).flatten(1)

@@ -16,6 +16,7 @@ from ..utils.dist import average_gradients_
 from ..utils.ema import teacher_mode
 from ..utils.load_record import add_load_record, record_load
 from ..utils.mixing import classmix_masks, mix
+from ..utils.precision import upcast
 from ..utils.prototypes import MomentumPrototypes
 from ..utils.sampling import labels_to_grid
 from .dacs import DACS
@@ -408,5 +409,5 @@ class CONFETI(CUTMixin, DACS):
             loss = semantic_consistency_loss(v, v_hat, self.prototypes.prototypes)
         else:
             with torch.autocast(device_type=v.device.type, enabled=False):
-                loss = F.mse_loss(v_hat.float(), v.float())
+                loss = F.mse_loss(upcast(v_hat), upcast(v))
         return dict(loss_sc=self.consistency['weight'] * loss)

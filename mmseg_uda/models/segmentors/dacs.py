@@ -10,6 +10,7 @@ from ..utils.checks import (COUNT, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PRO
                             THRESHOLD, check_keys)
 from ..utils.global_batch import global_mean
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
+from ..utils.precision import upcast
 from ..utils.sampling import labels_to_grid
 from .uda_base import UDABaseSegmentor, pixel_labels
 
@@ -248,6 +249,6 @@ class DACS(UDABaseSegmentor):
                                self.num_classes, self.ignore_index)
         things = torch.tensor(self.fd_cfg['classes'], device=labels.device)
         mask = torch.isin(major, things)
-        dist_ = torch.norm(feat.float() - feat_imnet.float(), p=2, dim=1)
+        dist_ = torch.norm(upcast(feat) - upcast(feat_imnet), p=2, dim=1)
         # mean over the thing pixels of the global batch; 0 (connected) when there are none
         return self.fd_cfg['lambda_'] * global_mean((dist_ * mask).sum(), mask.sum())

@@ -9,6 +9,7 @@ from ..utils.augment import PhotometricAug
 from ..utils.checks import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILITY, check_keys
 from ..utils.global_batch import gather_global, gather_global_with_grad
 from ..utils.load_record import add_load_record, record_load
+from ..utils.precision import upcast
 from ..utils.sampling import labels_to_grid
 from .dacs import DACS
 from .uda_base import UDABaseSegmentor, pixel_labels
@@ -223,6 +224,7 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
         src_feats, src_logits = student_pass(self.student, src_img)
         losses = {f'src.{k}': v for k, v in self.decode_losses(src_logits, src_label).items()}
         if self.lovasz is not None:
+            # float32: mmseg's Lovász builds its ground truth in float32 (a float64 input fails)
             logits_up = resize(src_logits.float(), size=src_label.shape[1:], mode='bilinear',
                                align_corners=self.student.decode_head.align_corners)
             losses['src.loss_lovasz'] = self.batch_lovasz(logits_up, src_label)
@@ -259,7 +261,7 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
     @torch.no_grad()
     def target_mask(self, logits):
         """M_t (Eq. 5): the prediction where its softmax confidence is ≥ δ, else ignore."""
-        conf, label = logits.detach().float().softmax(1).max(1)
+        conf, label = upcast(logits.detach()).softmax(1).max(1)
         return torch.where(conf >= self.target_threshold, label,
                            torch.full_like(label, self.ignore_index))
 

@@ -9,6 +9,7 @@ from ..utils.checks import check_keys
 from ..utils.ema import EMA_RULES, EMATeacher, teacher_mode
 from ..utils.fda import fda_source_to_target
 from ..utils.global_batch import global_batch, iteration_seed, shared_seed, sum_global, world_size
+from ..utils.precision import upcast
 
 _OWN_PREFIXES = ('student.', 'teacher.', 'imnet.')
 
@@ -183,7 +184,7 @@ class UDABaseSegmentor(BaseSegmentor):
         """Teacher softmax probabilities averaged over input ``scales``, at the input size.
 
         Each scale resizes the input bilinearly, and its logits back to the input size, before the
-        softmax (CLDA §5.1: probabilities averaged over scales). Returns the probabilities (float32)
+        softmax (CLDA §5.1: probabilities averaged over scales). Returns the probabilities (at least float32)
         and the backbone features of the scale-1.0 pass (None if 1.0 is not among the scales).
         """
         model = self._teacher_for_inference()
@@ -195,7 +196,7 @@ class UDABaseSegmentor(BaseSegmentor):
             f = model.extract_feat(x)
             logits = resize(model.decode_head.forward(f), size=inputs.shape[2:], mode='bilinear',
                             align_corners=align)
-            probs = probs + logits.float().softmax(1) / len(scales)
+            probs = probs + upcast(logits).softmax(1) / len(scales)
             if s == 1.0:
                 feats = f
         return probs, feats

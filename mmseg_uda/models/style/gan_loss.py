@@ -3,11 +3,13 @@ prints the log/vanilla form, spec §9 item 10)."""
 import torch
 import torch.nn.functional as F
 
+from ..utils.precision import upcast
+
 
 def _mse_to(logits, target):
     """Mean of (logits − target)², float32 outside autocast."""
     with torch.autocast(device_type=logits.device.type, enabled=False):
-        logits = logits.float()
+        logits = upcast(logits)
         return F.mse_loss(logits, torch.full_like(logits, target))
 
 
@@ -20,7 +22,7 @@ def lsgan_d_loss(real_logits, fake_logits):
             (ℰ(𝒢(X).detach())) so L_D does not reach 𝒢. Any shape.
 
     Returns:
-        Tensor: float32 scalar.
+        Tensor: scalar, at least float32.
     """
     return 0.5 * (_mse_to(fake_logits, 0.) + _mse_to(real_logits, 1.))
 
@@ -32,6 +34,6 @@ def lsgan_g_loss(fake_logits):
         fake_logits (Tensor): ℰ logits of translated (not detached) images. Any shape.
 
     Returns:
-        Tensor: float32 scalar.
+        Tensor: scalar, at least float32.
     """
     return _mse_to(fake_logits, 1.)

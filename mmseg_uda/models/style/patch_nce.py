@@ -7,6 +7,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from ..utils.global_batch import randperm_shared
+from ..utils.precision import upcast
 from .resnet_generator import CUTInitMixin
 
 # logit of a query against its own key in the negatives block, set before dividing by τ (CUT):
@@ -123,7 +124,7 @@ def patch_nce_loss(queries, keys, tau=0.07, batch_size=None, reduction='mean'):
             Default: ``'mean'``.
 
     Returns:
-        Tensor: float32 scalar, or the per-patch losses in the leading shape of ``queries``.
+        Tensor: scalar (at least float32), or the per-patch losses in the leading shape of ``queries``.
     """
     if queries.shape != keys.shape or queries.dim() not in (2, 3):
         raise ValueError(f'patch_nce_loss: queries and keys must have the same (B, P, D) or '
@@ -143,7 +144,7 @@ def patch_nce_loss(queries, keys, tau=0.07, batch_size=None, reduction='mean'):
         raise ValueError(f'patch_nce_loss: batch_size {batch_size} does not match the batch '
                          f'dimension {queries.shape[0]} of queries')
     with torch.autocast(device_type=queries.device.type, enabled=False):
-        q, k = queries.float(), keys.detach().float()  # q, k: (B, P, D)
+        q, k = upcast(queries), upcast(keys.detach())  # q, k: (B, P, D)
         l_pos = (q * k).sum(-1, keepdim=True)  # (B, P, 1)
         l_neg = q @ k.transpose(1, 2)  # (B, P, P): negatives from the same image only
         eye = torch.eye(l_neg.shape[-1], dtype=torch.bool, device=l_neg.device)
@@ -187,7 +188,7 @@ class PatchNCELoss(nn.Module):
             batch_size (int, optional): B, for 2-D (B·P_l, D) inputs.
 
         Returns:
-            Tensor: the float32 scalar loss.
+            Tensor: the scalar loss, at least float32.
         """
         if len(queries) != len(keys) or not queries:
             raise ValueError(f'PatchNCELoss: queries and keys must be non-empty lists of the same '

@@ -5,6 +5,7 @@ import torch
 from kornia.geometry.transform import warp_affine
 
 from .global_batch import rand_images
+from .precision import upcast
 
 
 def random_affine(batch_size, in_size, out_size, scale=(1.0, 1.0), max_rotation=0.0, flip_prob=0.0,
@@ -46,10 +47,13 @@ def random_affine(batch_size, in_size, out_size, scale=(1.0, 1.0), max_rotation=
 
 
 def warp_images(images, matrix, out_size, fill=0.0):
-    """Bilinear warp of (B, C, H, W) float images (or probability maps); outside = ``fill``."""
-    out = warp_affine(images.float(), matrix, out_size, mode='bilinear', padding_mode='zeros')
+    """Bilinear warp of (B, C, H, W) float images (or probability maps); outside = ``fill``.
+    Computed in at least float32 (and float64 when the images or the matrix are)."""
+    dtype = torch.promote_types(upcast(images).dtype, matrix.dtype)
+    matrix = matrix.to(dtype)
+    out = warp_affine(images.to(dtype), matrix, out_size, mode='bilinear', padding_mode='zeros')
     if fill != 0:
-        inside = warp_affine(torch.ones_like(images[:, :1]).float(), matrix, out_size,
+        inside = warp_affine(images.new_ones(images[:, :1].shape, dtype=dtype), matrix, out_size,
                              mode='nearest', padding_mode='zeros')
         out = torch.where(inside > 0, out, torch.full_like(out, fill))
     return out.to(images.dtype)
@@ -57,7 +61,7 @@ def warp_images(images, matrix, out_size, fill=0.0):
 
 def warp_labels(labels, matrix, out_size, ignore_index=255):
     """Nearest-neighbour warp of (B, H, W) integer labels; outside = ``ignore_index``."""
-    shifted = (labels.float() + 1)[:, None]  # 0 marks "outside" after zero padding
-    out = warp_affine(shifted, matrix, out_size, mode='nearest', padding_mode='zeros')[:, 0]
+    shifted = (labels.to(upcast(matrix).dtype) + 1)[:, None]  # 0 marks "outside" after zero padding
+    out = warp_affine(shifted, upcast(matrix), out_size, mode='nearest', padding_mode='zeros')[:, 0]
     out = out.round().long() - 1
     return torch.where(out < 0, torch.full_like(out, ignore_index), out)

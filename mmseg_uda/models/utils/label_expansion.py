@@ -4,6 +4,7 @@ from torch import nn
 
 from .dist import sum_over_ranks
 from .global_batch import gather_global
+from .precision import upcast
 from .prototypes import weighted_class_sums
 from .sampling import cells_to_pixels
 
@@ -53,7 +54,7 @@ class LabelExpansion(nn.Module):
             within the radius (B, h, w); the caller relabels its low-confidence pixels with it
             (:meth:`expand`).
         """
-        g = F.normalize(feats.float(), dim=1).permute(0, 2, 3, 1).reshape(-1, feats.shape[1])
+        g = F.normalize(upcast(feats), dim=1).permute(0, 2, 3, 1).reshape(-1, feats.shape[1])
         pred, weight, confident = pred.flatten(), weight.flatten(), confident.flatten()
         cls = torch.where(confident, pred, torch.full_like(pred, -1))
         sums, totals = weighted_class_sums(g, cls, weight, self.num_classes)

@@ -5,6 +5,7 @@ from torch import nn
 
 from .dist import average_over_ranks_, gather_rows, sum_over_ranks
 from .global_batch import gather_global, rand_rows
+from .precision import upcast
 from .sampling import top_n_per_class
 
 
@@ -17,11 +18,14 @@ def weighted_class_sums(feats, labels, weights, num_classes):
         weights (Tensor | None): (N,) weights ω (None: 1).
 
     Returns:
-        tuple[Tensor, Tensor]: sums (C, D) and weight totals (C,), in float32.
+        tuple[Tensor, Tensor]: sums (C, D) and weight totals (C,), in at least float32.
     """
     valid = (labels >= 0) & (labels < num_classes)
-    feats, labels = feats[valid].float(), labels[valid]
-    w = feats.new_ones(labels.shape) if weights is None else weights[valid].float()
+    feats, labels = upcast(feats[valid]), labels[valid]
+    if weights is not None:
+        weights = upcast(weights[valid])
+        feats = feats.to(torch.promote_types(feats.dtype, weights.dtype))
+    w = feats.new_ones(labels.shape) if weights is None else weights.to(feats.dtype)
     sums = feats.new_zeros(num_classes, feats.shape[1]).index_add_(0, labels, feats * w[:, None])
     totals = feats.new_zeros(num_classes).index_add_(0, labels, w)
     return sums, totals
@@ -62,7 +66,7 @@ def class_adaptive_thresholds(conf, pred, num_classes, tau0=0.9, top=0.1):
         Tensor: (C,) thresholds.
     """
     # the quantiles of the global batch (every rank's pixels) inside a training iteration
-    conf, pred = gather_global(conf.flatten().float()), gather_global(pred.flatten())
+    conf, pred = gather_global(upcast(conf.flatten())), gather_global(pred.flatten())
     taus = conf.new_full((num_classes, ), tau0)
     for c in pred.unique().tolist():  # at most C classes
         if 0 <= c < num_classes:
@@ -188,7 +192,7 @@ class MomentumPrototypes(nn.Module):
             flat = feats.detach().flatten(2)  # (B, D, HW), a view: no (BHW, D) copy
 
             def rows(idx):
-                return flat[idx // (H * W), :, idx % (H * W)].float()
+                return upcast(flat[idx // (H * W), :, idx % (H * W)])
         elif feats.dim() == 2:
             if feats.shape[1] != D:
                 raise ValueError(f'MomentumPrototypes: feats must be (N, {D}), got '
@@ -202,7 +206,7 @@ class MomentumPrototypes(nn.Module):
                                  f'{(feats.shape[0], K)}, got {tuple(weights.shape)}')
 
             def rows(idx):
-                return feats.detach()[idx].float()
+                return upcast(feats.detach()[idx])
         else:
             raise ValueError(f'MomentumPrototypes: feats must be (N, D) or (B, D, H, W), got '
                              f'{tuple(feats.shape)}')
