@@ -1,5 +1,6 @@
 """Generated toy_shift data: determinism, labels, domain shift, safety, dataset class."""
 import functools
+import hashlib
 import glob
 import json
 import multiprocessing as mp
@@ -159,3 +160,66 @@ def test_dataset_generates_and_validates(tmp_path, monkeypatch):
         ToyShiftDataset(domain='sourse', data_root=str(tmp_path / 'new'))
     with pytest.raises(ValueError, match='test'):
         ToyShiftDataset(split='test', data_root=str(tmp_path / 'new'))
+
+
+# -- adverse target cameras (--shift night|fog) --------------------------------------------------
+@pytest.fixture(scope='module')
+def shifted(tmp_path_factory, root):
+    small = dict(SMALL, num_train=8)
+    dusk = generate_toy_shift(str(tmp_path_factory.mktemp('toy') / 'dusk'), **small)
+    return {'dusk': dusk, **{s: generate_toy_shift(str(tmp_path_factory.mktemp('toy') / s),
+                                                   shift=s, **small) for s in ('night', 'fog')}}
+
+
+def test_shifts_change_only_the_target_images(shifted):
+    """Same layouts, labels and source images for every shift; only the target camera differs."""
+    dusk = tree_bytes(shifted['dusk'])
+    for shift in ('night', 'fog'):
+        other = tree_bytes(shifted[shift])
+        assert other.keys() == dusk.keys()
+        differ = {k for k in dusk if k != 'toy_shift.json' and dusk[k] != other[k]}
+        assert differ == {k for k in dusk if k.startswith('target') and '/images/' in k}, shift
+        with open(osp.join(shifted[shift], 'toy_shift.json')) as f:
+            assert json.load(f)['shift'] == shift
+    with open(osp.join(shifted['dusk'], 'toy_shift.json')) as f:
+        assert 'shift' not in json.load(f)  # markers of earlier dusk datasets stay valid
+
+
+def test_dusk_images_are_those_of_the_published_demo(tmp_path):
+    """The dusk camera draws exactly as before the shifts existed (the README's demo numbers)."""
+    root = generate_toy_shift(str(tmp_path / 'd'), num_train=1, num_val=1)
+    with open(osp.join(root, 'target', 'train', 'images', '0000.png'), 'rb') as f:
+        assert hashlib.sha1(f.read()).hexdigest() == '2d62637ba7470f12030d386c21a3ef48f6c131d1'
+
+
+def test_night_is_dark_and_noisy_fog_is_bright_and_flat(shifted):
+    imgs = {s: read(r, 'target', 'train', 'images').astype(float) for s, r in shifted.items()}
+    assert imgs['night'].mean() < 0.5 * imgs['dusk'].mean()
+    # noise: the mean absolute difference of neighbours relative to the brightness
+    rough = {s: np.abs(np.diff(x, axis=2)).mean() / x.mean() for s, x in imgs.items()}
+    assert rough['night'] > 1.3 * rough['dusk']
+    assert imgs['fog'].mean() > imgs['dusk'].mean() + 60  # airlight
+    assert imgs['fog'].std() < 0.8 * imgs['dusk'].std()  # transmission t < 1 flattens contrast
+
+
+def test_shift_errors(shifted, tmp_path):
+    with pytest.raises(ValueError, match=r"shift must be one of \('dusk', 'night', 'fog'\)"):
+        generate_toy_shift(str(tmp_path / 'x'), shift='rain')
+    with pytest.raises(ValueError, match="generated with shift='night', not 'dusk'.*toy_shift_dusk"):
+        ToyShiftDataset(data_root=shifted['night'], domain='target', split='val', pipeline=[])
+    ds = ToyShiftDataset(data_root=shifted['fog'], domain='target', split='val', shift='fog',
+                         pipeline=[])
+    assert len(ds) == SMALL['num_val']
+
+
+def test_demo_points_every_dataset_at_the_shift():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'run_demo', osp.join(osp.dirname(osp.dirname(__file__)), 'tools', 'run_demo.py'))
+    run_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_demo)
+    assert run_demo.data_options('dusk') == []
+    opts = run_demo.data_options('night')
+    assert 'train_dataloader.dataset.target.shift=night' in opts
+    assert 'test_dataloader.dataset.data_root=data/toy_shift_night' in opts
+    assert run_demo.SHIFTS == toy_shift.SHIFTS

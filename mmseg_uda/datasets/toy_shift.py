@@ -3,7 +3,9 @@
 Both domains draw their layouts from the same distribution (sky, buildings along the horizon, trees,
 a perspective road with sidewalks, cars, thin poles). The source is rendered like a game engine
 (flat, bright, saturated colours); the target like a dusk camera (other colours, colour cast, low
-contrast, per-class textures, sensor noise and blur). Layout::
+contrast, per-class textures, sensor noise and blur); or, with ``shift='night'`` / ``'fog'``, like a
+night camera (exposure cut, street-light pools, colour cast, shot noise) or through fog (a depth-free
+atmospheric scattering model). Layout::
 
     root/toy_shift.json                       # marker: generator version and arguments
     root/{source,target}/{train,val}/images/NNNN.png
@@ -138,8 +140,8 @@ def _render_source(rng, labels, inst, classes):
     return img * np.float32(rng.uniform(0.85, 1.1))  # per-image lighting
 
 
-def _render_target(rng, labels, inst, classes):
-    """Dusk-camera look: other colours, per-class textures, cast, low contrast, noise, blur."""
+def _target_scene(rng, labels, inst, classes):
+    """The target world before the camera: other colours, per-class textures, lit windows."""
     h, w = labels.shape
     yy, xx = np.ogrid[:h, :w]
     dusk = DUSK_COLORS[classes] + rng.uniform(-12, 12, (len(classes), 3)).astype(np.float32)
@@ -169,7 +171,17 @@ def _render_target(rng, labels, inst, classes):
     roof = (labels == CAR) & (np.roll(labels, 3, 0) != CAR)
     img[roof] *= 0.5
     img[labels == IGNORE] = (20, 20, 25)
-    # camera: colour cast, darken, low contrast, vignette, blur, sensor noise
+    return img
+
+
+def _vignette(h, w, strength):
+    yy, xx = np.ogrid[:h, :w]
+    return (1 - strength * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2))[..., None]
+
+
+def _dusk_camera(rng, img):
+    """Dusk: colour cast, darkened, low contrast, vignette, blur, sensor noise."""
+    h, w = img.shape[:2]
     if rng.random() < 0.5:  # bluish
         cast = rng.uniform([0.8, 0.9, 1.05], [0.95, 1.0, 1.25])
     else:  # yellowish
@@ -177,23 +189,66 @@ def _render_target(rng, labels, inst, classes):
     img *= (cast * rng.uniform(0.7, 0.95)).astype(np.float32)
     mean = img.mean((0, 1))
     img = mean + (img - mean) * np.float32(rng.uniform(0.7, 0.9))
-    vig = 1 - 0.35 * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2)
-    img *= vig[..., None].astype(np.float32)
+    img *= _vignette(h, w, 0.35).astype(np.float32)
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.7, 1.3))
     img += rng.standard_normal(img.shape, np.float32) * 5
     return img
 
 
-def _write_split(root, domain, split, num, size, seed):
+def _night_camera(rng, img):
+    """Night: exposure cut to 6-12 %, a sodium (orange) or LED (cold) cast, a few small pools of
+    street light, strong vignette, signal-dependent shot noise plus read noise, blur."""
+    h, w = img.shape[:2]
+    if rng.random() < 0.5:  # sodium street lights
+        cast = rng.uniform([1.2, 0.95, 0.5], [1.4, 1.05, 0.7])
+    else:  # LED / moonlight
+        cast = rng.uniform([0.75, 0.9, 1.1], [0.9, 1.0, 1.35])
+    light = np.full((h, w), rng.uniform(0.06, 0.12), np.float32)
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    for _ in range(rng.integers(2, 5)):  # pools of light along the street
+        cx, cy, r = rng.uniform(0, w), rng.uniform(0.35 * h, 0.8 * h), rng.uniform(0.04, 0.1) * w
+        light += rng.uniform(0.3, 0.8) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
+    img = img * light[..., None] * cast.astype(np.float32) * _vignette(h, w, 0.8)
+    img = np.maximum(img, 0)
+    img += rng.standard_normal(img.shape).astype(np.float32) * (0.9 * np.sqrt(img) + 2.5)
+    return cv2.GaussianBlur(img.astype(np.float32), (0, 0), rng.uniform(0.6, 1.1))
+
+
+def _fog_camera(rng, img):
+    """Fog, a depth-free atmospheric scattering model: I = J·t + A·(1 − t), with one transmission
+    t ~ U(0.25, 0.5) per image varied by ±15 % of patchy low-frequency noise (no depth map) and a
+    grey-white airlight A; then blur and a little sensor noise."""
+    h, w = img.shape[:2]
+    t = rng.uniform(0.25, 0.5) * (1 + 0.15 * _smooth_noise(rng, h, w, 32))
+    t = np.clip(t, 0.1, 0.9)[..., None]
+    airlight = rng.uniform(185, 230) * rng.uniform(0.96, 1.04, 3)
+    img = img * t + airlight.astype(np.float32) * (1 - t)
+    img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), rng.uniform(0.8, 1.5))
+    return img + rng.standard_normal(img.shape).astype(np.float32) * 2
+
+
+# the target domain's camera: dusk (the default demo), or the adverse conditions of Cityscapes ->
+# ACDC / Dark Zurich, to check the night and fog code paths on CPU without the real data
+CAMERAS = dict(dusk=_dusk_camera, night=_night_camera, fog=_fog_camera)
+SHIFTS = tuple(CAMERAS)
+
+
+def _render_target(rng, labels, inst, classes, shift='dusk'):
+    """The target scene seen by the ``shift`` camera."""
+    return CAMERAS[shift](rng, _target_scene(rng, labels, inst, classes))
+
+
+def _write_split(root, domain, split, num, size, seed, shift='dusk'):
     h, w = size
     img_dir, lbl_dir = (osp.join(root, domain, split, d) for d in ('images', 'labels'))
     os.makedirs(img_dir)
     os.makedirs(lbl_dir)
-    render = _render_source if domain == 'source' else _render_target
     for idx in range(num):
         rng = np.random.default_rng([seed, DOMAINS.index(domain), SPLITS.index(split), idx])
         labels, inst, classes = _layout(rng, h, w)
-        img = np.clip(np.round(render(rng, labels, inst, classes)), 0, 255).astype(np.uint8)
+        img = _render_source(rng, labels, inst, classes) if domain == 'source' else \
+            _render_target(rng, labels, inst, classes, shift)
+        img = np.clip(np.round(img), 0, 255).astype(np.uint8)
         cv2.imwrite(osp.join(img_dir, f'{idx:04d}.png'), img[..., ::-1])
         cv2.imwrite(osp.join(lbl_dir, f'{idx:04d}.png'), labels)
 
@@ -211,15 +266,32 @@ def _check_marker(root, expected):
                          f'not {expected}; remove it or pick another data_root')
 
 
-def generate_toy_shift(root, num_train=200, num_val=50, size=(128, 256), seed=0):
+def _check_shift(root, shift):
+    """Refuse a generated ``root`` whose marker names another target camera than ``shift``."""
+    path = osp.join(root or '', MARKER)
+    if osp.isfile(path):
+        with open(path) as f:
+            found = json.load(f).get('shift', 'dusk')
+        if found != shift:
+            raise ValueError(f'ToyShiftDataset: {root} was generated with shift={found!r}, not '
+                             f'{shift!r}; use another data_root (e.g. data/toy_shift_{shift})')
+
+
+def generate_toy_shift(root, num_train=200, num_val=50, size=(128, 256), seed=0, shift='dusk'):
     """Generate the toy_shift dataset under ``root`` (idempotent, safe under concurrency).
 
-    Does nothing if ``root`` already holds a dataset generated with the same arguments; raises
-    ``ValueError`` if it holds one generated with other arguments and ``FileExistsError`` if it is
-    a non-empty folder without marker. Returns ``root`` as an absolute path.
+    ``shift`` is the target camera: 'dusk', 'night' or 'fog' (the source and the layouts are the
+    same for all three). Does nothing if ``root`` already holds a dataset generated with the same
+    arguments; raises ``ValueError`` if it holds one generated with other arguments and
+    ``FileExistsError`` if it is a non-empty folder without marker. Returns ``root`` as an absolute
+    path.
     """
+    if shift not in SHIFTS:
+        raise ValueError(f'toy_shift: shift must be one of {SHIFTS}, got {shift!r}')
     expected = dict(version=TOY_SHIFT_VERSION, num_train=int(num_train), num_val=int(num_val),
                     size=[int(s) for s in size], seed=int(seed))
+    if shift != 'dusk':  # markers of dusk datasets (generated before shifts existed) stay valid
+        expected['shift'] = shift
     root = osp.abspath(root)
     if osp.isdir(root) and os.listdir(root):
         _check_marker(root, expected)
@@ -230,7 +302,7 @@ def generate_toy_shift(root, num_train=200, num_val=50, size=(128, 256), seed=0)
     try:
         for domain in DOMAINS:
             for split, num in (('train', num_train), ('val', num_val)):
-                _write_split(tmp, domain, split, num, expected['size'], seed)
+                _write_split(tmp, domain, split, num, expected['size'], seed, shift)
         with open(osp.join(tmp, MARKER), 'w') as f:
             json.dump(expected, f, indent=1)
         os.chmod(tmp, 0o755)
@@ -255,19 +327,24 @@ class ToyShiftDataset(CheckedSegDataset):
         split (str): 'train' or 'val'.
         with_labels (bool): False leaves out label paths (unlabelled target training set).
         generate (bool): generate the data with default arguments if ``data_root`` is missing.
+        shift (str): the target camera of generated data ('dusk', 'night', 'fog'); a ``data_root``
+            generated with another shift is refused.
     """
     METAINFO = dict(classes=TOY_SHIFT_CLASSES,
                     palette=[[128, 64, 128], [244, 35, 232], [70, 70, 70], [153, 153, 153],
                              [107, 142, 35], [70, 130, 180], [0, 0, 142]])
 
     def __init__(self, domain='source', split='train', data_root='data/toy_shift',
-                 with_labels=True, generate=True, **kwargs):
+                 with_labels=True, generate=True, shift='dusk', **kwargs):
         if domain not in DOMAINS:
             raise ValueError(f'ToyShiftDataset: domain must be one of {DOMAINS}, got {domain!r}')
         if split not in SPLITS:
             raise ValueError(f'ToyShiftDataset: split must be one of {SPLITS}, got {split!r}')
+        if shift not in SHIFTS:
+            raise ValueError(f'ToyShiftDataset: shift must be one of {SHIFTS}, got {shift!r}')
         if generate and data_root and not osp.isdir(data_root):
-            generate_toy_shift(data_root)
+            generate_toy_shift(data_root, shift=shift)
+        _check_shift(data_root, shift)
         self.domain, self.split = domain, split
         prefix = dict(img_path=f'{domain}/{split}/images')
         if with_labels:
