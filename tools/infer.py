@@ -30,22 +30,16 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.utils import scandir  # noqa: E402
 
 from export import export_network, is_uda_config  # noqa: E402
-from mmseg_uda.datasets.label_mapping import CITYSCAPES_ID_TO_TRAINID, make_lut  # noqa: E402
+from mmseg_uda.evaluation import submission  # noqa: E402
 
 IMG_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def cityscapes_labelid_lut(classes):
-    """Lookup table: the network's class index -> Cityscapes labelId, matched by class name (the
-    19 trainIds, or a subset such as the toy shift's 7 classes); other values give 0, 'unlabeled'."""
-    from mmseg.datasets import CityscapesDataset
-    names = list(CityscapesDataset.METAINFO['classes'])  # in trainId order
-    unknown = [c for c in classes if c not in names]
-    if unknown:
-        raise ValueError(f'--labelids cityscapes: classes {unknown} of the network are not '
-                         f'Cityscapes classes ({names}); leave --labelids out')
-    label_id = {t: i for i, t in CITYSCAPES_ID_TO_TRAINID.items()}
-    return make_lut({k: label_id[names.index(c)] for k, c in enumerate(classes)}, ignore_index=0)
+    """The network's class index -> Cityscapes labelId (shared with ``tools/test.py
+    --format-only``: :func:`mmseg_uda.evaluation.submission.cityscapes_labelid_lut`)."""
+    return submission.cityscapes_labelid_lut(classes, context='--labelids cityscapes',
+                                             remedy='leave --labelids out')
 
 
 LABEL_ID_LUTS = {'cityscapes': cityscapes_labelid_lut}
