@@ -17,7 +17,7 @@ DEBUG_COLUMNS = (('source_img', 'img', 'source'), ('stylised_img', 'img', 'styli
                  ('pseudo_label', 'label', 'pseudo-label'),
                  ('pseudo_weight', 'grey', 'pseudo weight'), ('mixed_img', 'img', 'mixed'),
                  ('mixed_label', 'label', 'mixed label'), ('mix_mask', 'grey', 'mix mask'),
-                 ('cut_img', 'img', 'CutMix image'))
+                 ('cut_img', 'img', 'CutMix image'), ('masked_img', 'img', 'masked target'))
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 

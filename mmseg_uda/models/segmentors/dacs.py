@@ -9,6 +9,7 @@ from ..losses import DomainContrast
 from ..utils.checks import (COUNT, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, PROBABILITY,
                             THRESHOLD, check_keys)
 from ..utils.global_batch import global_mean
+from ..utils.masking import MaskedConsistency
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
 from ..utils.precision import upcast
 from ..utils.sampling import labels_to_grid
@@ -66,6 +67,10 @@ class DACS(UDABaseSegmentor):
             weighted by it, Eq. 2). L_cross reads the target prototypes of earlier iterations;
             the memories are updated after both backward passes.
         projection_head (dict): the student's projection head, needed with ``contrast``.
+        masked_consistency (dict | None): adds MIC (Hoyer et al., CVPR 2023): the student also
+            learns the teacher's pseudo-labels ŷ_T, weighted by q, from a colour-augmented target
+            image masked in blocks (:class:`MaskedConsistency`: ``block_size`` 64, ``ratio`` 0.7,
+            ``loss_weight`` 1, ``color_aug``), in its own backward pass of the same iteration.
     """
     STUDENT_MODES = ('source_loss', 'weighted_loss')
 
@@ -73,7 +78,7 @@ class DACS(UDABaseSegmentor):
                  pseudo_weight_ignore_top=0, pseudo_weight_ignore_bottom=0, mix_scope='image',
                  strong_aug=dict(color_jitter_strength=0.2, color_jitter_prob=0.2, blur=True),
                  mix_loss_weight=1.0, imnet_feature_dist=None, contrast=None,
-                 projection_head=None, **kwargs):
+                 projection_head=None, masked_consistency=None, **kwargs):
         if contrast is not None:
             if projection_head is None:
                 raise KeyError('DACS: `contrast` needs a `projection_head` config')
@@ -108,6 +113,8 @@ class DACS(UDABaseSegmentor):
             self.imnet.requires_grad_(False)
         self.contrast = None if contrast is None else DomainContrast.for_student(self.student,
                                                                                   **contrast)
+        self.mic = None if masked_consistency is None else MaskedConsistency(
+            owner, pre.mean.flatten().tolist(), pre.std.flatten().tolist(), **masked_consistency)
 
     def init_weights(self):
         super().init_weights()
@@ -143,10 +150,27 @@ class DACS(UDABaseSegmentor):
                                  target_img=self.denormalize(tgt_img), pseudo_label=pseudo_label,
                                  pseudo_weight=pseudo_weight, mixed_img=self.denormalize(mixed_img),
                                  mixed_label=mixed_label, mix_mask=mask)
+        log_vars.update(self.masked_consistency_step(tgt_img, tgt_samples, pseudo_label,
+                                                     pseudo_weight, optim_wrapper, forward))
         log_vars.update(self.extra_losses(
             src_img, tgt_img, src_label, dict(probs=probs, feats=teacher_feats), optim_wrapper,
             forward))
         return log_vars
+
+    def masked_consistency_step(self, tgt_img, tgt_samples, pseudo_label, pseudo_weight,
+                                optim_wrapper, forward):
+        """MIC Eq. 6–7: L_m = λ_m · mean(q · CE(f_θ(M ⊙ aug(x_T)), ŷ_T)), with the pseudo-labels
+        ŷ_T and weights q of the teacher's pass on the complete target image (this iteration's),
+        back-propagated here; {} without ``masked_consistency``."""
+        if self.mic is None:
+            return {}
+        masked_img = self.mic(tgt_img)
+        with optim_wrapper.optim_context(self):
+            losses = forward(masked_img, tgt_samples, mode='weighted_loss', labels=pseudo_label,
+                             weights=pseudo_weight, scale=self.mic.loss_weight)
+        if self.debug_output is not None:
+            self.debug_output['masked_img'] = self.denormalize(masked_img)
+        return self.backward(losses, optim_wrapper, 'masked')
 
     def extra_losses(self, src_img, tgt_img, src_label, teacher, optim_wrapper, forward):
         """Losses a method adds to the DACS iteration, back-propagated here; returns log variables.
@@ -174,12 +198,14 @@ class DACS(UDABaseSegmentor):
         return losses
 
     def weighted_loss(self, inputs, data_samples, labels, weights, contrast_label=None,
-                      omega=None):
-        """Decode-head losses with per-pixel weights: mean over all pixels of w · CE (DACS), plus
-        :meth:`target_feature_losses` of the target pixels labelled ``contrast_label``."""
+                      omega=None, scale=None):
+        """Decode-head losses with per-pixel weights: ``scale`` (default ``mix_loss_weight``) ·
+        mean over all pixels of w · CE (DACS), plus :meth:`target_feature_losses` of the target
+        pixels labelled ``contrast_label``."""
         feats = self.student.extract_feat(inputs)
         logits = self.student.decode_head.forward(feats)
-        losses = self.decode_losses(logits, labels, weights, scale=self.mix_loss_weight)
+        losses = self.decode_losses(logits, labels, weights,
+                                    scale=self.mix_loss_weight if scale is None else scale)
         if contrast_label is not None:
             losses.update(self.target_feature_losses(feats, logits, contrast_label, omega))
         return losses

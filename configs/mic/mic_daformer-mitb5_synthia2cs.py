@@ -1,0 +1,5 @@
+# MIC on DAFormer (MiT-B5), SYNTHIA -> Cityscapes: configs/dacs/dacs_daformer-mitb5_synthia2cs.py plus
+# masked image consistency (configs/_base_/uda/mic.py). Reference: 62.8 mIoU16 (MIC Table 1, DAFormer
+# + MIC). Protocol: MIC's (Hoyer et al., CVPR 2023, §4.1).
+_base_ = ['../dacs/dacs_daformer-mitb5_synthia2cs.py', '../_base_/uda/mic.py']
+model = dict(masked_consistency={{_base_.masked_consistency}})

@@ -1,0 +1,6 @@
+# T2S-DA on DAFormer (MiT-B5) + MIC's masked image consistency (configs/_base_/uda/mic.py), GTA5 -> Cityscapes: the method
+# config configs/t2sda/t2sda_daformer-mitb5_gta2cs.py unchanged, with the MIC loss added to its DACS iteration. No published
+# result: MIC (Hoyer et al., CVPR 2023) reports it on DAFormer/HRDA and other self-training methods.
+# Protocol: the method's own (see its config) plus MIC's values (§4.1).
+_base_ = ['../t2sda/t2sda_daformer-mitb5_gta2cs.py', '../_base_/uda/mic.py']
+model = dict(masked_consistency={{_base_.masked_consistency}})
