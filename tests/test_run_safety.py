@@ -146,6 +146,9 @@ def test_cfg_options_that_change_nothing_are_refused():
                                        r'train_cfg'):
         load('trian_cfg.max_iters=2')
     assert load('train_cfg.max_iters=2').train_cfg.max_iters == 2
+    # read by tools/test.py --format-only (the unlabelled server split of ACDC / Dark Zurich)
+    assert load('test_split_dataloader.dataset.data_root=d').test_split_dataloader == dict(
+        dataset=dict(data_root='d'))
 
 
 def test_malformed_cfg_option_names_the_token(capsys):

@@ -20,7 +20,8 @@ READ_KEYS = frozenset((
     'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from', 'resume',
     'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer', 'default_scope',
     'randomness', 'experiment_name', 'model_wrapper_cfg', 'sync_bn', 'custom_imports',
-    'tta_model', 'tta_pipeline', 'pseudo_label_dataloader', 'adabn_dataloader'))
+    'tta_model', 'tta_pipeline', 'pseudo_label_dataloader', 'adabn_dataloader',
+    'test_split_dataloader'))  # the last: tools/test.py --format-only
 CFG_OPTIONS_EXAMPLE = 'train_cfg.max_iters=100 model.segmentor.decode_head.num_classes=11'
 
 
