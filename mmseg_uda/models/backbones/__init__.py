@@ -1,0 +1,3 @@
+from .segformer_mit import SegFormerMiT
+
+__all__ = ['SegFormerMiT']
