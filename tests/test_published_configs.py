@@ -1,4 +1,5 @@
-"""Every GTA5/SYNTHIA -> Cityscapes config keeps the published protocol of the paper it claims.
+"""Every GTA5/SYNTHIA -> Cityscapes and Cityscapes -> ACDC / Dark Zurich config keeps the
+published protocol of the paper it claims.
 
 A table of protocols (DAFormer's self-training, data and schedule; DACS's own for RCCR; each method's
 values) is matched to the configs by file name; every config of the method folders must match a
@@ -352,7 +353,8 @@ TABLE = [
                            'optim_wrapper.generator.optimizer': dict(
                                type='Adam', lr=2e-4, betas=(0.5, 0.999), weight_decay=0.0)}),
     (['confeti/[gs]*2cs_stage2.py', 'confeti/confeti_*2cs_stage2.py'], {'model.style.train': False, 'model.pcl.target': False}),
-    (['confeti/cut_*2cs.py'],  # CONFETI stage 0: CUT's defaults (CONFETI §3.2.2, Supp. A4-A6)
+    # CONFETI stage 0: CUT's defaults (CONFETI §3.2.2, Supp. A4-A6)
+    (['confeti/cut_*2cs.py', 'confeti/cut_cs2*.py'],
      {FAMILY: 'CUT', 'model.type': 'CUTTranslator', 'model.nce_tau': 0.07,
       'model.num_patches': 256, 'model.nce_layers': (0, 4, 8, 12, 16), 'model.lambda_gan': 1.0,
       'model.lambda_nce': 1.0, 'model.nce_idt': True, 'model.generator.ngf': 64,
@@ -361,6 +363,71 @@ TABLE = [
       'optim_wrapper.generator.optimizer': dict(type='Adam', lr=2e-4, betas=(0.5, 0.999),
                                                 weight_decay=0.0)}),
 ]
+
+# --- Cityscapes -> ACDC / Dark Zurich ------------------------------------------------------------
+# DAFormer's data (lhoyer/DAFormer configs/_base_/datasets/uda_cityscapes_to_{acdc,darkzurich}_
+# 512x512.py: Cityscapes at 1024x512, the target at 960x540, batch 2) with the RCS and self-training
+# of its cs2acdc config; each method keeps its own values (the rows above and the test below).
+ADVERSE_TARGETS = {
+    'cs2acdc': ('ACDCDataset', ('fog', 'night', 'rain', 'snow')),
+    'cs2darkzurich': ('DarkZurichUDADataset', ('night', )),
+}
+CITYSCAPES_TRAIN = dict(img_path='leftImg8bit/train', seg_map_path='gtFine/train')
+
+
+def adverse_data(target):
+    kind, conditions = ADVERSE_TARGETS[target]
+    return {'source_resize': ((1024, 512), True), 'source_crop': ((512, 512), 0.75),
+            'target_resize': ((960, 540), True), 'target_crop': ((512, 512), 1.0),
+            'batch_size': 2, 'preproc_size': (512, 512), 'rcs': RCS,
+            'train_dataloader.dataset.source.type': 'CityscapesDataset',
+            'train_dataloader.dataset.source.data_prefix': CITYSCAPES_TRAIN,
+            'train_dataloader.dataset.target.type': kind,
+            'train_dataloader.dataset.target.split': 'train',
+            'train_dataloader.dataset.target.conditions': conditions,
+            'train_dataloader.dataset.target.data_prefix': dict(img_path='rgb_anon')}
+
+
+def adverse_eval(target):
+    """Target val at 960x540 with full-resolution labels; the unlabelled test split selectable."""
+    kind, conditions = ADVERSE_TARGETS[target]
+    return {'test_resize': (960, 540), 'class_subsets': None,
+            'val_dataloader.dataset.type': kind, 'val_dataloader.dataset.split': 'val',
+            'val_dataloader.dataset.conditions': conditions,
+            'val_dataloader.dataset.data_prefix': dict(img_path='rgb_anon', seg_map_path='gt'),
+            'val_dataloader.dataset.pipeline.2.type': 'LoadAnnotations',  # after Resize
+            'test_split_dataloader.dataset.type': kind,
+            'test_split_dataloader.dataset.split': 'test',
+            'test_split_dataloader.dataset.conditions': conditions,
+            'test_split_dataloader.dataset.data_prefix': dict(img_path='rgb_anon')}
+
+
+for _t in ADVERSE_TARGETS:
+    _data, _eval = adverse_data(_t), adverse_eval(_t)
+    TABLE += [
+        ([f'dacs/*_{_t}.py', f'rccr/*_{_t}.py', f't2sda/*_{_t}.py'],
+         {FAMILY: 'DAFormer', **DAFORMER_ST, **_data, **_eval, **DAFORMER_SCHEDULE}),
+        ([f'clda/*_{_t}.py'],
+         {FAMILY: 'CLDA on DAFormer', **CLDA_METHOD, **_data, **_eval, **DAFORMER_SCHEDULE}),
+        ([f'sdca/*_{_t}.py'],
+         {FAMILY: 'SDCA on DAFormer', **SDCA_METHOD, **_data, **_eval, **DAFORMER_SCHEDULE}),
+        ([f'source_only/*_{_t}.py'],
+         {FAMILY: 'source only', 'model.type': 'EncoderDecoder', **_eval, **DAFORMER_SCHEDULE,
+          'source_resize': ((1024, 512), True), 'source_crop': ((512, 512), 0.75),
+          'batch_size': 2, 'preproc_size': (512, 512), 'target_resize': None, 'rcs': None,
+          'train_dataloader.dataset.type': 'CityscapesDataset',
+          'train_dataloader.dataset.data_prefix': CITYSCAPES_TRAIN}),
+        # CONFETI's method and schedule (80k) on DAFormer's data: its 640 crops do not fit 540 rows
+        ([f'confeti/confeti_*_{_t}.py', f'confeti/confeti_*_{_t}_stage2.py'],
+         {FAMILY: 'CONFETI', **merge(CONFETI_PROTOCOL, _data, _eval), **CONFETI_METHOD}),
+        ([f'confeti/confeti_*_{_t}.py'],
+         {'model.style.train': True, 'model.pcl.target': True,
+          'optim_wrapper.generator.optimizer': dict(type='Adam', lr=2e-4, betas=(0.5, 0.999),
+                                                    weight_decay=0.0)}),
+        ([f'confeti/confeti_*_{_t}_stage2.py'],
+         {'model.style.train': False, 'model.pcl.target': False}),
+        ([f'confeti/cut_{_t}.py'], {**_data, 'rcs': None}),  # + the CUT row above
+    ]
 
 
 def expected(path):
@@ -426,3 +493,26 @@ def test_mit_b5_norms_have_no_weight_decay():
         assert {group[id(p)]['lr'] for p in linears} == {6e-5}, name
         assert {group[id(p)]['lr'] for p in norms} == {6e-5}, name
         assert {round(group[id(p)]['lr'] / 6e-5, 6) for p in heads} == {10.0}, name
+
+
+ADVERSE_CONFIGS = [p for p in TRAINING_CONFIGS if any(f'_{t}' in p for t in ADVERSE_TARGETS)]
+
+
+@pytest.mark.parametrize('path', ADVERSE_CONFIGS)
+def test_adverse_configs_train_the_gta2cs_method(path):
+    """A Cityscapes -> ACDC / Dark Zurich config changes the data only: its model, optimiser,
+    schedule and loop equal those of the method's GTA5 -> Cityscapes config (CONFETI's network pads
+    to the 512 crops instead of 640)."""
+    assert len(ADVERSE_CONFIGS) == 2 * 9  # dacs clda rccr sdca t2sda source_only + CONFETI's 3
+    gta = path
+    for t in ADVERSE_TARGETS:
+        gta = gta.replace(t, 'gta2cs')
+    cfg, ref = load(path), load(gta)
+    model, ref_model = cfg.model.to_dict(), ref.model.to_dict()
+    if path.startswith('confeti/confeti_'):
+        assert ref_model['segmentor']['data_preprocessor']['size'] == (640, 640)
+        ref_model['segmentor']['data_preprocessor']['size'] = (512, 512)
+    assert model == ref_model, f'{path}: the model differs from {gta}'
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'max_iters',
+                'model_wrapper_cfg'):
+        assert cfg.get(key) == ref.get(key), f'{path}: {key} differs from {gta}'

@@ -1,6 +1,8 @@
+from .acdc import ACDCDataset
 from .camvid import CamVidDataset
 from .class_stats import (compute_sample_class_stats, count_label_pixels,
                           load_sample_class_stats, save_sample_class_stats)
+from .dark_zurich import DarkZurichUDADataset
 from .data_preprocessor import UDADataPreProcessor
 from .gta import GTA5Dataset
 from .rare_class_sampling import RareClassSampler, rcs_class_probs
@@ -10,7 +12,8 @@ from .transforms import ValidateSegLabel
 from .uda_dataset import UDADataset
 
 __all__ = [
-    'CamVidDataset', 'GTA5Dataset', 'SynthiaDataset', 'SYNTHIA_16_CLASSES', 'SYNTHIA_13_CLASSES',
+    'ACDCDataset', 'CamVidDataset', 'DarkZurichUDADataset', 'GTA5Dataset', 'SynthiaDataset',
+    'SYNTHIA_16_CLASSES', 'SYNTHIA_13_CLASSES',
     'ToyShiftDataset', 'generate_toy_shift', 'UDADataset', 'UDADataPreProcessor', 'RareClassSampler', 'rcs_class_probs',
     'ValidateSegLabel', 'compute_sample_class_stats', 'count_label_pixels',
     'load_sample_class_stats', 'save_sample_class_stats'
