@@ -20,7 +20,7 @@ from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 
 CONFIG_DIR = osp.join(REPO, 'configs')
-METHOD_DIRS = ('dacs', 'clda', 'rccr', 'sdca', 't2sda', 'confeti', 'source_only')
+METHOD_DIRS = ('dacs', 'clda', 'rccr', 'sdca', 't2sda', 'confeti', 'source_only', 'mic')
 CONFIGS = sorted(
     osp.relpath(p, CONFIG_DIR) for d in METHOD_DIRS
     for p in glob.glob(osp.join(CONFIG_DIR, d, '**', '*.py'), recursive=True)
@@ -257,10 +257,14 @@ TABLE = [
     # --- DACS / DAFormer -------------------------------------------------------------------
     (['dacs/*gta2cs.py', 'clda/clda_dacs_gta2cs.py', 't2sda/gta2cs.py',
       't2sda/t2sda_daformer-mitb5_gta2cs.py', 't2sda/ablations/*.py',
-      'rccr/rccr_daformer-mitb5_gta2cs.py', 'sdca/sdca_dacs_gta2cs.py'],
+      'rccr/rccr_daformer-mitb5_gta2cs.py', 'sdca/sdca_dacs_gta2cs.py',
+      'mic/mic_daformer-mitb5_gta2cs.py', 'mic/t2sda_mic_daformer-mitb5_gta2cs.py',
+      'mic/rccr_mic_daformer-mitb5_gta2cs.py', 'mic/clda_dacs_mic_gta2cs.py',
+      'mic/sdca_dacs_mic_gta2cs.py'],
      {FAMILY: 'DAFormer', **DAFORMER_ST, **daformer_data(GTA), **DAFORMER_SCHEDULE}),
     (['dacs/*synthia2cs.py', 't2sda/synthia2cs.py', 't2sda/t2sda_daformer-mitb5_synthia2cs.py',
-      'rccr/rccr_daformer-mitb5_synthia2cs.py', 'sdca/sdca_dacs_synthia2cs.py'],
+      'rccr/rccr_daformer-mitb5_synthia2cs.py', 'sdca/sdca_dacs_synthia2cs.py',
+      'mic/mic_daformer-mitb5_synthia2cs.py'],
      {FAMILY: 'DAFormer', **DAFORMER_ST, **daformer_data(SYNTHIA), **DAFORMER_SCHEDULE,
       **synthia_eval()}),
     (['source_only/*_gta2cs.py'],
@@ -269,7 +273,7 @@ TABLE = [
     # --- CLDA ----------------------------------------------------------------------------------
     (['clda/gta2cs.py', 'clda/synthia2cs.py'],
      {FAMILY: 'CLDA', **CLDA_METHOD, **CLDA_DATA, **CLDA_SGD, 'head_lr_mult': 10.0}),
-    (['clda/clda_dacs_gta2cs.py'],
+    (['clda/clda_dacs_gta2cs.py', 'mic/clda_dacs_mic_gta2cs.py'],
      {'model.contrast.tau': 0.07, 'model.contrast.anchors_per_class': 1000,
       'model.contrast.memory_size': 1000, 'model.contrast.weight': 0.1}),
     (['clda/clda_daformer-mitb5_gta2cs.py'],
@@ -303,7 +307,8 @@ TABLE = [
     (['rccr/synthia2cs.py', 'rccr/ablations/*.py'],
      {FAMILY: 'RCCR', **RCCR_PROTOCOL, 'source_resize': (SYNTHIA, True), **synthia_eval()}),
     (['rccr/synthia2cs.py'], {**RCCR_METHOD, 'model.ramp_iters': 250000}),
-    (['rccr/rccr_daformer-mitb5_*.py'], {**RCCR_METHOD, 'model.ramp_iters': 40000}),
+    (['rccr/rccr_daformer-mitb5_*.py', 'mic/rccr_mic_*.py'],
+     {**RCCR_METHOD, 'model.ramp_iters': 40000}),
     # --- SDCA ----------------------------------------------------------------------------------
     (['sdca/gta2cs.py', 'sdca/stages/gta2cs_[13]_*.py', 'sdca/ablations/gta2cs_row[1245]_*.py'],
      {FAMILY: 'SDCA', **SDCA_METHOD, **SDCA_PROTOCOL, 'source_resize': (GTA, False)}),
@@ -325,12 +330,13 @@ TABLE = [
     (['sdca/sdca_daformer-mitb5_synthia2cs.py'],
      {FAMILY: 'SDCA on DAFormer', **SDCA_METHOD, **daformer_data(SYNTHIA),
       **DAFORMER_SCHEDULE, **synthia_eval()}),
-    (['sdca/sdca_dacs_*.py'], {'model.feature_contrast.tau': 100.0,
+    (['sdca/sdca_dacs_*.py', 'mic/sdca_dacs_mic_*.py'], {'model.feature_contrast.tau': 100.0,
                                'model.output_contrast.tau': 100.0,
                                'model.target_threshold': 0.9,
                                'model.require_warm_start': True}),
     # --- T2S-DA --------------------------------------------------------------------------------
-    (['t2sda/gta2cs.py', 't2sda/synthia2cs.py', 't2sda/t2sda_daformer-mitb5_*.py'],
+    (['t2sda/gta2cs.py', 't2sda/synthia2cs.py', 't2sda/t2sda_daformer-mitb5_*.py',
+      'mic/t2sda_mic_*.py'],
      {**T2SDA_METHOD, 'model.translation.0.type': 'FDA'}),
     (['t2sda/dg_daformer-mitb5_*.py'],  # T2S-DA §4.4: source only, no FD, uniform weights
      {FAMILY: 'T2S-DA DG', **T2SDA_METHOD, **DAFORMER_SCHEDULE, 'model.target_free': True,
@@ -342,17 +348,19 @@ TABLE = [
                                                  **synthia_eval()}),
     # --- CONFETI -------------------------------------------------------------------------------
     (['confeti/gta2cs*.py', 'confeti/confeti_daformer-mitb5_gta2cs*.py',
-      'confeti/ablations/tab*.py'],
+      'confeti/ablations/tab*.py', 'mic/confeti_mic_daformer-mitb5_gta2cs*.py'],
      {FAMILY: 'CONFETI', **CONFETI_PROTOCOL, 'source_resize': (GTA, True)}),
     (['confeti/synthia2cs*.py', 'confeti/confeti_daformer-mitb5_synthia2cs*.py'],
      {FAMILY: 'CONFETI', **CONFETI_PROTOCOL, 'source_resize': (SYNTHIA, True),
       **synthia_eval()}),
     (['confeti/[gs]*2cs.py', 'confeti/confeti_*2cs.py', 'confeti/[gs]*2cs_stage2.py',
-      'confeti/confeti_*2cs_stage2.py'], CONFETI_METHOD),
-    (['confeti/[gs]*2cs.py', 'confeti/confeti_*2cs.py'], {'model.style.train': True, 'model.pcl.target': True,
+      'confeti/confeti_*2cs_stage2.py', 'mic/confeti_mic_*2cs.py', 'mic/confeti_mic_*2cs_stage2.py'],
+     CONFETI_METHOD),
+    (['confeti/[gs]*2cs.py', 'confeti/confeti_*2cs.py', 'mic/confeti_mic_*2cs.py'], {'model.style.train': True, 'model.pcl.target': True,
                            'optim_wrapper.generator.optimizer': dict(
                                type='Adam', lr=2e-4, betas=(0.5, 0.999), weight_decay=0.0)}),
-    (['confeti/[gs]*2cs_stage2.py', 'confeti/confeti_*2cs_stage2.py'], {'model.style.train': False, 'model.pcl.target': False}),
+    (['confeti/[gs]*2cs_stage2.py', 'confeti/confeti_*2cs_stage2.py',
+      'mic/confeti_mic_*2cs_stage2.py'], {'model.style.train': False, 'model.pcl.target': False}),
     # CONFETI stage 0: CUT's defaults (CONFETI §3.2.2, Supp. A4-A6)
     (['confeti/cut_*2cs.py', 'confeti/cut_cs2*.py'],
      {FAMILY: 'CUT', 'model.type': 'CUTTranslator', 'model.nce_tau': 0.07,
@@ -362,6 +370,13 @@ TABLE = [
       'model.discriminator.num_layers': 3, 'batch_size': 2, 'rcs': None,
       'optim_wrapper.generator.optimizer': dict(type='Adam', lr=2e-4, betas=(0.5, 0.999),
                                                 weight_decay=0.0)}),
+    # --- MIC (Hoyer et al., CVPR 2023, §3.2, §4.1) on top of each method's row above ----------
+    (['mic/*.py'], {'model.masked_consistency.block_size': 64,
+                    'model.masked_consistency.ratio': 0.7,
+                    'model.masked_consistency.loss_weight': 1.0,
+                    'model.masked_consistency.color_aug.color_jitter_strength': 0.2,
+                    'model.masked_consistency.color_aug.color_jitter_prob': 0.2,
+                    'model.masked_consistency.color_aug.blur': True}),
 ]
 
 # --- Cityscapes -> ACDC / Dark Zurich ------------------------------------------------------------
