@@ -267,7 +267,7 @@ def on_stand_ins(node, root):
 
 
 def test_every_target_has_its_configs():
-    methods = ['clda', 'confeti', 'dacs', 'rccr', 'sdca', 'source_only', 't2sda']
+    methods = ['clda', 'confeti', 'dacs', 'mic', 'rccr', 'sdca', 'source_only', 't2sda']
     for t in TARGETS:
         assert sorted({p.split('/')[0] for p in CONFIGS if f'_{t}' in p}) == methods, t
         assert f'confeti/pipeline_daformer-mitb5_{t}.py' in CONFIGS

@@ -420,7 +420,7 @@ def adverse_eval(target):
 for _t in ADVERSE_TARGETS:
     _data, _eval = adverse_data(_t), adverse_eval(_t)
     TABLE += [
-        ([f'dacs/*_{_t}.py', f'rccr/*_{_t}.py', f't2sda/*_{_t}.py'],
+        ([f'dacs/*_{_t}.py', f'rccr/*_{_t}.py', f't2sda/*_{_t}.py', f'mic/*_{_t}.py'],
          {FAMILY: 'DAFormer', **DAFORMER_ST, **_data, **_eval, **DAFORMER_SCHEDULE}),
         ([f'clda/*_{_t}.py'],
          {FAMILY: 'CLDA on DAFormer', **CLDA_METHOD, **_data, **_eval, **DAFORMER_SCHEDULE}),
@@ -518,7 +518,7 @@ def test_adverse_configs_train_the_gta2cs_method(path):
     """A Cityscapes -> ACDC / Dark Zurich config changes the data only: its model, optimiser,
     schedule and loop equal those of the method's GTA5 -> Cityscapes config (CONFETI's network pads
     to the 512 crops instead of 640)."""
-    assert len(ADVERSE_CONFIGS) == 2 * 9  # dacs clda rccr sdca t2sda source_only + CONFETI's 3
+    assert len(ADVERSE_CONFIGS) == 2 * 10  # dacs clda rccr sdca t2sda source_only mic, CONFETI's 3
     gta = path
     for t in ADVERSE_TARGETS:
         gta = gta.replace(t, 'gta2cs')
