@@ -1,18 +1,33 @@
 """Iteration time and peak memory of a UDA step against a supervised mmseg step, same model and batch.
 
     python benchmarks/speed.py CONFIG [CONFIG ...] [--batch 2] [--iters 10] [--device cuda]
-        [--size H W] [--reference DACS_CONFIG] [--cfg-options k=v ...] [--tag NAME]
-        [--out benchmarks/results/speed.json]
+        [--size H W] [--reference DACS_CONFIG] [--baseline SUPERVISED_CONFIG]
+        [--cfg-options k=v ...] [--tag NAME] [--out benchmarks/results/speed.json]
 
 For each UDA config, the supervised step is its student segmentor (``model.segmentor``) trained with
 ``train_step`` on the source half of the batch; the UDA step is the segmentor's own ``train_step``
-on the paired batch (same batch size per domain). Both use the config's optimiser. Random inputs;
-pretrained weights are not loaded. Peak memory: CUDA max allocated, or on CPU the growth of the
-peak RSS of a fresh process from before the model is built (glibc's mmap threshold fixed, so freed
-tensors leave the RSS: :func:`track_live_cpu_memory`). Results are merged into ``--out`` as
+on the paired batch (same batch size per domain). A supervised config (a plain segmentor as
+``model``, e.g. ``configs/benchmarks/hrda/*.py``) has only the supervised step. Both use the
+config's optimiser. Inputs are random, at each config's own crop size (its data preprocessor's
+``size``) unless ``--size`` sets one for all: HRDA's full-resolution context crops are twice the
+side of DAFormer's downscaled crops, as in training. Pretrained weights are not loaded. Peak
+memory: CUDA max allocated, or on CPU the growth of the peak RSS of a fresh process from before the
+model is built (glibc's mmap threshold fixed, so freed tensors leave the RSS:
+:func:`track_live_cpu_memory`). Results are merged into ``--out`` as
 ``{name: {step_s, peak_mem_mb, ratio_to_supervised, ratio_to_dacs, mem_ratio_to_dacs}}``; the DACS
 reference is the config itself when it is DACS, else ``--reference`` (a DACS config on the same
-network, measured on the same random data).
+network, measured on the same random data). ``--baseline`` (a supervised config, e.g. DAFormer
+for HRDA) adds ``ratio_to_baseline`` and ``mem_ratio_to_baseline`` to every row, against its
+supervised step. On CPU rows also hold ``cpu_s``, the measuring process's CPU time per step (all
+its threads), and ``cpu_ratio_to_*``: other load on the machine inflates them much less than the
+wall time; run with ``OMP_NUM_THREADS=1`` (no threads spinning while they wait) on a busy machine.
+
+HRDA vs DAFormer (tiny networks on CPU, every size of the papers' divided by 8)::
+
+    OMP_NUM_THREADS=1 python benchmarks/speed.py \
+        configs/benchmarks/hrda/daformer_tiny_toy_shift.py \
+        configs/benchmarks/hrda/hrda_tiny_toy_shift.py \
+        --baseline configs/benchmarks/hrda/daformer_tiny_toy_shift.py --device cpu
 """
 import argparse
 import json
@@ -85,12 +100,13 @@ def time_steps(model, optim_wrapper, data, iters, device):
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for _ in range(iters):
         model.train_step(data, optim_wrapper)
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
-    return (time.perf_counter() - start) / iters, peak_mb(device)
+    cpu_s = (time.process_time() - start_cpu) / iters
+    return (time.perf_counter() - start) / iters, cpu_s, peak_mb(device)
 
 
 def measure_one(config, which, args, device):
@@ -100,9 +116,10 @@ def measure_one(config, which, args, device):
     cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = no_pretrained(cfg.model.to_dict())
-    seg_cfg = model_cfg['segmentor']
+    seg_cfg = model_cfg.get('segmentor', model_cfg)  # a UDA model's student, or the segmentor
     size = tuple(args.size) if args.size else tuple(seg_cfg['data_preprocessor']['size'])
-    num_classes = seg_cfg['decode_head']['num_classes']
+    head = seg_cfg['decode_head']
+    num_classes = head.get('num_classes') or head['head']['num_classes']  # HRDAHead: its head's
     gen = torch.Generator().manual_seed(0)
     src = branch(args.batch, size, num_classes, True, gen)
     paired = dict(source=src, target=branch(args.batch, size, num_classes, False, gen))
@@ -117,14 +134,23 @@ def measure_one(config, which, args, device):
     if which == 'supervised' and ow_cfg.get('constructor') == 'MultiOptimWrapperConstructor':
         ow_cfg = ow_cfg['student']  # the segmenter's own optimiser (CONFETI's: one per network)
     optim_wrapper = build_optim_wrapper(model, ow_cfg)
-    step_s, mem = time_steps(model, optim_wrapper, data, args.iters, device)
-    return name, dict(step_s=round(step_s, 4), peak_mem_mb=round(mem - base, 1))
+    step_s, cpu_s, mem = time_steps(model, optim_wrapper, data, args.iters, device)
+    result = dict(step_s=round(step_s, 4), peak_mem_mb=round(mem - base, 1))
+    if device.type == 'cpu':
+        result['cpu_s'] = round(cpu_s, 4)
+    return name, result
+
+
+def is_uda(config):
+    return 'segmentor' in Config.fromfile(config).model
 
 
 def measure(config, args, device, uda_only=False):
-    """Each model in a fresh process on CPU (the peak RSS is per process), in this one on CUDA."""
+    """Each model in a fresh process on CPU (the peak RSS is per process), in this one on CUDA.
+    A supervised config (no ``model.segmentor``) has only the supervised step."""
     results = {}
-    for which in ('uda', ) if uda_only else ('supervised', 'uda'):
+    steps = ('supervised', 'uda') if is_uda(config) else ('supervised', )
+    for which in ('uda', ) if uda_only else steps:
         if device.type == 'cuda':
             name, r = measure_one(config, which, args, device)
             torch.cuda.empty_cache()
@@ -134,15 +160,18 @@ def measure(config, args, device, uda_only=False):
     return results
 
 
-def add_ratios(results, dacs=None):
+def add_ratios(results, dacs=None, baseline=None):
     sup = results['supervised']
     dacs = results.get('DACS', dacs)
     for r in results.values():
         r['ratio_to_supervised'] = round(r['step_s'] / sup['step_s'], 3)
-        if dacs:
-            r['ratio_to_dacs'] = round(r['step_s'] / dacs['step_s'], 3)
-            if dacs['peak_mem_mb'] > 0:
-                r['mem_ratio_to_dacs'] = round(r['peak_mem_mb'] / dacs['peak_mem_mb'], 3)
+        for key, ref in (('dacs', dacs), ('baseline', baseline)):
+            if ref:
+                r[f'ratio_to_{key}'] = round(r['step_s'] / ref['step_s'], 3)
+                if r.get('cpu_s') and ref.get('cpu_s'):
+                    r[f'cpu_ratio_to_{key}'] = round(r['cpu_s'] / ref['cpu_s'], 3)
+                if ref['peak_mem_mb'] > 0:
+                    r[f'mem_ratio_to_{key}'] = round(r['peak_mem_mb'] / ref['peak_mem_mb'], 3)
     return results
 
 
@@ -157,6 +186,8 @@ def main():
                         help='config overrides, e.g. model.imnet_feature_dist=None')
     parser.add_argument('--reference', help='DACS config on the same network (or a method config '
                         'that reduces to DACS): ratio_to_dacs of the other methods')
+    parser.add_argument('--baseline', help='a supervised config (e.g. DAFormer for HRDA): '
+                        'ratio_to_baseline of every row against its supervised step')
     parser.add_argument('--tag', default='', help='suffix of the result names')
     parser.add_argument('--out', default=osp.join(osp.dirname(osp.abspath(__file__)), 'results',
                                                   'speed.json'))
@@ -169,16 +200,22 @@ def main():
     # Table 3 baseline, region_contrast=None), whatever its model type
     dacs = next(iter(measure(args.reference, args, device, uda_only=True).values())) \
         if args.reference else None
+    baseline = measure(args.baseline, args, device)['supervised'] if args.baseline else None
     for config in args.configs:
         name = osp.splitext(osp.relpath(config))[0] + args.tag
-        res = add_ratios(measure(config, args, device), dacs)
+        if baseline and osp.abspath(config) == osp.abspath(args.baseline):
+            res = add_ratios(dict(supervised=dict(baseline)), dacs, baseline)  # measured above
+        else:
+            res = add_ratios(measure(config, args, device), dacs, baseline)
         meta = dict(device=torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
                     batch=args.batch, size=args.size, iters=args.iters)
         for method, r in res.items():
             table[f'{name}:{method}'] = dict(r, **meta)
-            vs_dacs = f'  x{r["ratio_to_dacs"]:.2f} DACS' if 'ratio_to_dacs' in r else ''
-            print(f'{name:50s} {method:12s} {r["step_s"]:.4f} s/iter  {r["peak_mem_mb"]:9.1f} MB'
-                  f'  x{r["ratio_to_supervised"]:.2f} supervised{vs_dacs}')
+            vs = ''.join(f'  x{r[f"ratio_to_{k}"]:.2f} {k}' for k in ('dacs', 'baseline')
+                         if f'ratio_to_{k}' in r)
+            cpu = f' (cpu {r["cpu_s"]:.4f} s)' if 'cpu_s' in r else ''
+            print(f'{name:50s} {method:12s} {r["step_s"]:.4f} s/iter{cpu}  '
+                  f'{r["peak_mem_mb"]:9.1f} MB  x{r["ratio_to_supervised"]:.2f} supervised{vs}')
     os.makedirs(osp.dirname(args.out), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(table, f, indent=2, sort_keys=True)
