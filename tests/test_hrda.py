@@ -227,6 +227,9 @@ def test_context_logits_literal(model):
         a16 = up(a, (16, 16))
         fused = a16 * hr_sum / count + (1 - a16) * up(lr, (16, 16))
         torch.testing.assert_close(got, up(fused, (SIZE, SIZE)), rtol=1e-4, atol=1e-5)
+        again, feats_again = model.context_logits(x, return_feats=True)
+        torch.testing.assert_close(again, got)
+        assert all(torch.equal(f, g) for f, g in zip(feats_again, feats))
 
 
 def test_slide_inference_equals_whole_when_window_covers_image():

@@ -41,9 +41,10 @@ class HRDAEncoderDecoder(EncoderDecoder):
       (1 − λ_d) · loss(fused, labels, weights) + λ_d · loss(hr, labels and weights cropped to
       the detail boxes); ``loss_fn`` is e.g. ``UDABaseSegmentor.decode_losses`` (same signature)
       so DACS's confidence weights q and its global-batch normalisation apply to both terms.
-    - :meth:`context_logits` ``(img)``: fused logits (B, C, H, W) at the input size with the
-      detail prediction slid over the whole crop and fused everywhere: the teacher's
-      pseudo-labels (softmax of these) and each window of the sliding inference.
+    - :meth:`context_logits` ``(img, return_feats=False)``: fused logits (B, C, H, W) at the
+      input size with the detail prediction slid over the whole crop and fused everywhere: the
+      teacher's pseudo-labels (softmax of these; with ``return_feats`` also its LR features) and
+      each window of the sliding inference.
     - :meth:`extract_feat` returns the LR context features (HRDA's ``feature_scale`` =
       ``context_scale``), e.g. for DAFormer's feature distance; ``multires_logits`` returns the
       same features as ``feats``.
@@ -190,14 +191,15 @@ class HRDAEncoderDecoder(EncoderDecoder):
         return losses
 
     # -- inference and pseudo-labels -------------------------------------------------------------
-    def context_logits(self, inputs):
+    def context_logits(self, inputs, return_feats=False):
         """Fused logits (B, C, H, W) at the input size, the detail slid over the whole context.
 
         The input is padded (bottom/right, zeros) to multiples of ``crop_coord_divisible``;
         sliding ``detail_crop_size`` crops (smaller when the context is) with stride
         ``detail_slide_stride`` cover it, overlapping detail logits are averaged, and the
         attention fuses everywhere (HRDA's test-time fusion). Used for the teacher's
-        pseudo-labels and for each window of :meth:`slide_inference`.
+        pseudo-labels and for each window of :meth:`slide_inference`. ``return_feats``: also
+        return the LR context features (of the padded input), as ``(logits, feats)``.
         """
         b, _, h, w = inputs.shape
         d = self.crop_coord_divisible
@@ -220,7 +222,8 @@ class HRDAEncoderDecoder(EncoderDecoder):
         fused = self.decode_head.fuse(lr, attention, summed / count.clamp(min=1),
                                       (count > 0).to(hr.dtype))
         fused = resize(fused, size=(hp, wp), mode='bilinear', align_corners=self.align_corners)
-        return fused[:, :, :h, :w]
+        fused = fused[:, :, :h, :w]
+        return (fused, feats) if return_feats else fused
 
     def encode_decode(self, inputs, batch_img_metas):
         """:meth:`context_logits` resized to ``img_shape`` (one window of the sliding test)."""
