@@ -25,8 +25,9 @@ SKIP_DIRS = ('_base_', )  # (pipeline files, e.g. CLDA's ablations, are tests/te
 #   GTA5 config (tests/test_published_configs.py::test_adverse_configs_train_the_gta2cs_method) and
 #   every dataset is built and read (tests/test_adverse_datasets.py): DACS on each target runs;
 # - MIC variants: a method config plus model.masked_consistency, whose iteration each DACS-family
-#   method runs in tests/test_mic.py: DAFormer + MIC and the CamVid dacs_mic row run.
-REPRESENTED = ('*_cs2acdc*.py', '*_cs2darkzurich*.py', 'mic/*.py')
+#   method runs in tests/test_mic.py (with HRDA: tests/test_hrda_uda.py): DAFormer + MIC and the
+#   CamVid MIC rows run.
+REPRESENTED = ('*_cs2acdc*.py', '*_cs2darkzurich*.py', 'mic/*.py', 'hrda/hrda_mic_*.py')
 REPRESENTATIVES = ('dacs/dacs_daformer-mitb5_cs2acdc.py', 'dacs/dacs_daformer-mitb5_cs2darkzurich.py',
                    'mic/mic_daformer-mitb5_gta2cs.py')
 
@@ -81,6 +82,8 @@ def shrink_network(seg, *feature_heads):
     with torch.no_grad():
         widths = [f.shape[1] for f in MODELS.build(bb)(torch.zeros(1, 3, *CROP))]
     head = seg['decode_head']
+    if head['type'] == 'HRDAHead':  # the shared head inside HRDA's
+        head = head['head']
     index = head.get('in_index', -1)
     head['in_channels'] = [widths[i] for i in index] if isinstance(index, (list, tuple)) \
         else widths[index]
@@ -108,6 +111,8 @@ def small_config(path, toy_root, work_dir):
     if model.get('require_warm_start'):  # SDCA's adaptation: no warm-up checkpoint here
         model['require_warm_start'] = False
     seg['data_preprocessor']['size'] = CROP
+    if seg['type'] == 'HRDAEncoderDecoder':  # detail crops inside the 64x64 context crops
+        seg.update(detail_crop_size=(32, 32), detail_slide_stride=(16, 16))
     if seg.get('test_cfg', {}).get('mode') == 'slide':
         seg['test_cfg'].update(crop_size=CROP, stride=(48, 48))
     cfg.model = model

@@ -20,7 +20,7 @@ from mmengine.optim import build_optim_wrapper
 from mmseg.registry import MODELS
 
 CONFIG_DIR = osp.join(REPO, 'configs')
-METHOD_DIRS = ('dacs', 'clda', 'rccr', 'sdca', 't2sda', 'confeti', 'source_only', 'mic')
+METHOD_DIRS = ('dacs', 'clda', 'rccr', 'sdca', 't2sda', 'confeti', 'source_only', 'mic', 'hrda')
 CONFIGS = sorted(
     osp.relpath(p, CONFIG_DIR) for d in METHOD_DIRS
     for p in glob.glob(osp.join(CONFIG_DIR, d, '**', '*.py'), recursive=True)
@@ -370,8 +370,22 @@ TABLE = [
       'model.discriminator.num_layers': 3, 'batch_size': 2, 'rcs': None,
       'optim_wrapper.generator.optimizer': dict(type='Adam', lr=2e-4, betas=(0.5, 0.999),
                                                 weight_decay=0.0)}),
+    # --- HRDA (Hoyer et al., ECCV 2022, §3, §4.1): DAFormer's self-training at full resolution --
+    (['hrda/*_gta2cs.py', 'hrda/*_synthia2cs.py'],
+     {FAMILY: 'HRDA', **DAFORMER_ST, **DAFORMER_SCHEDULE,
+      'model.pseudo_weight_ignore_top': 30, 'model.pseudo_weight_ignore_bottom': 240,
+      'source_crop': ((1024, 1024), 0.75), 'target_resize': ((2048, 1024), True),
+      'target_crop': ((1024, 1024), 1.0), 'test_resize': (2048, 1024), 'batch_size': 2,
+      'preproc_size': (1024, 1024), 'rcs': dict(RCS, min_crop_ratio=2.0),
+      'model.segmentor.type': 'HRDAEncoderDecoder', 'model.segmentor.context_scale': 0.5,
+      'model.segmentor.detail_crop_size': (512, 512),
+      'model.segmentor.decode_head.hr_loss_weight': 0.1,
+      'model.segmentor.decode_head.attention_classwise': True,
+      'model.segmentor.test_cfg': dict(mode='slide', crop_size=(1024, 1024), stride=(512, 512))}),
+    (['hrda/*_gta2cs.py'], {'source_resize': ((2560, 1440), True)}),
+    (['hrda/*_synthia2cs.py'], {'source_resize': ((2560, 1520), True), **synthia_eval()}),
     # --- MIC (Hoyer et al., CVPR 2023, §3.2, §4.1) on top of each method's row above ----------
-    (['mic/*.py'], {'model.masked_consistency.block_size': 64,
+    (['mic/*.py', 'hrda/hrda_mic_*.py'], {'model.masked_consistency.block_size': 64,
                     'model.masked_consistency.ratio': 0.7,
                     'model.masked_consistency.loss_weight': 1.0,
                     'model.masked_consistency.color_aug.color_jitter_strength': 0.2,

@@ -1,10 +1,10 @@
 """Run by tests/test_ddp_exactness.py under torchrun (2 CPU processes, gloo): ``exactness_check.py
 METHOD``.
 
-Three iterations of METHOD (dacs, dacs_mic, clda, rccr, sdca, t2sda, confeti) on global batches of 4 paired
+Three iterations of METHOD (dacs, dacs_mic, dacs_hrda, clda, rccr, sdca, t2sda, confeti) on global batches of 4 paired
 images: one process on all 4 images, and two DDP processes with 2 each, in deterministic mode,
 with every random choice of the method live (ClassMix, colour jitter and blur, affine views,
-CutMix squares, MIC's block masks, pixel and anchor sampling, CUT's patches). Afterwards both ranks must hold the
+CutMix squares, MIC's block masks, HRDA's detail crops, pixel and anchor sampling, CUT's patches). Afterwards both ranks must hold the
 single-process parameters and every stateful buffer (EMA teacher, memories, prototypes, class
 statistics, CUT networks), within 1e-5 (``float64`` as second argument: every tensor, optimiser
 moments and the CUT networks' outputs included, within 1e-6). GroupNorm instead of BatchNorm: BN statistics are those of each
@@ -48,6 +48,13 @@ def build(method):
     sgd = lambda m: OptimWrapper(torch.optim.SGD(m.student.parameters(), lr=0.1))  # noqa: E731
     if method == 'dacs':
         return build_dacs(segmentor=seg, pseudo_threshold=0.3), sgd, False
+    if method == 'dacs_hrda':  # HRDA's detail boxes drawn live; GN, no dropout / DropPath
+        from test_hrda_uda import build as build_hrda_dacs, hrda_segmentor
+        hrda = hrda_segmentor()
+        hrda['decode_head']['head'].update(norm_cfg=dict(type='GN', num_groups=4),
+                                           dropout_ratio=0.0)
+        hrda['backbone']['drop_path_rate'] = 0.0
+        return build_hrda_dacs(segmentor=hrda), sgd, False
     if method == 'dacs_mic':  # MIC's block masks and colour augmentation drawn live; q = 1
         return build_dacs(segmentor=seg, pseudo_threshold=0.01,
                           masked_consistency=dict(block_size=8)), sgd, False
@@ -75,6 +82,8 @@ def build(method):
 def batches(method):
     from test_clda import blocky_batch  # pure feature cells for CLDA's contrast
     make = blocky_batch if method == 'clda' else paired_batch
+    if method == 'dacs_hrda':
+        from test_hrda_uda import paired_batch as make  # 64x64 context crops
     out = [make(b=GLOBAL_BATCH, seed=10 * it + 1) for it in range(ITERS)]
     if method in NON_IGNORE_MEAN:  # ranks hold different numbers of labelled pixels
         for batch in out:

@@ -182,23 +182,23 @@ class CLDA(UDABaseSegmentor):
         """Student losses of both domains in one forward call (one DDP forward per backward):
         L_cls of Eq. 4 and α (L_in + L_cross) of Eq. 5–7; with the contrast, ``memory_update`` holds
         what to enqueue (:meth:`DomainContrast.update_memories`)."""
-        head, contrast = self.student.decode_head, self.contrast
+        contrast = self.contrast
         contrast = contrast if contrast is not None and contrast.enabled else None
         warm = int(self.teacher.steps) < self.projection_warmup
 
         def project(feats):  # the contrast's embeddings; the backbone waits out the warm-up
             return self.student.projection_head([f.detach() for f in feats] if warm else feats)
-        tgt_feats = self.student.extract_feat(tgt_img)
-        losses = {f'tgt.{k}': v for k, v in self.decode_losses(
-            head.forward(tgt_feats), pseudo, scale=self.target_weight).items()}
+        tgt_feats, tgt_out = self.student_outputs(tgt_img)  # HRDA: LR context features
+        losses = {f'tgt.{k}': v for k, v in self.pass_losses(
+            tgt_out, pseudo, scale=self.target_weight).items()}
         if contrast is not None:
             tgt_losses, update = contrast.target_terms(project(tgt_feats), pseudo,
                                                        confident_label, omega)
             losses.update(tgt_losses, memory_update=update)
         if self.source_losses:
-            src_feats = self.student.extract_feat(src_img)
+            src_feats, src_out = self.student_outputs(src_img)
             losses.update({f'src.{k}': v for k, v in
-                           self.decode_losses(head.forward(src_feats), src_label).items()})
+                           self.pass_losses(src_out, src_label).items()})
             if contrast is not None:
                 src_losses, src_update = contrast.source_terms(project(src_feats), src_label,
                                                                target_update=update)

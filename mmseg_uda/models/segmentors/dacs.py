@@ -13,7 +13,7 @@ from ..utils.masking import MaskedConsistency
 from ..utils.mixing import StrongPhotometricAug, classmix_masks, mix
 from ..utils.precision import upcast
 from ..utils.sampling import labels_to_grid
-from .uda_base import UDABaseSegmentor, pixel_labels
+from .uda_base import UDABaseSegmentor, feature_logits, pixel_labels
 
 # Cityscapes trainIds of the "thing" classes for DAFormer's feature distance: light, sign, person,
 # rider, car, truck, bus, train, motorcycle, bicycle.
@@ -185,10 +185,10 @@ class DACS(UDABaseSegmentor):
         """Student's supervised losses on the source, plus FD when enabled (needs gradients); the
         ImageNet model of FD sees ``imnet_inputs`` (default: ``inputs``; CONFETI: the original
         source while the student sees the stylised one)."""
-        feats = self.student.extract_feat(inputs)
-        logits = self.student.decode_head.forward(feats)
+        feats, output = self.student_outputs(inputs)
+        logits = feature_logits(output)
         labels = pixel_labels(data_samples)
-        losses = self.decode_losses(logits, labels)
+        losses = self.pass_losses(output, labels)
         if self.student.with_auxiliary_head:
             losses.update(self.student._auxiliary_head_forward_train(feats, data_samples))
         if self.fd_cfg is not None:
@@ -202,12 +202,12 @@ class DACS(UDABaseSegmentor):
         """Decode-head losses with per-pixel weights: ``scale`` (default ``mix_loss_weight``) ·
         mean over all pixels of w · CE (DACS), plus :meth:`target_feature_losses` of the target
         pixels labelled ``contrast_label``."""
-        feats = self.student.extract_feat(inputs)
-        logits = self.student.decode_head.forward(feats)
-        losses = self.decode_losses(logits, labels, weights,
-                                    scale=self.mix_loss_weight if scale is None else scale)
+        feats, output = self.student_outputs(inputs)
+        losses = self.pass_losses(output, labels, weights,
+                                  scale=self.mix_loss_weight if scale is None else scale)
         if contrast_label is not None:
-            losses.update(self.target_feature_losses(feats, logits, contrast_label, omega))
+            losses.update(self.target_feature_losses(feats, feature_logits(output),
+                                                     contrast_label, omega))
         return losses
 
     # -- feature-level losses a method adds to the source and mixed passes ----------------------

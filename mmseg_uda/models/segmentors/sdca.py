@@ -12,7 +12,7 @@ from ..utils.load_record import add_load_record, record_load
 from ..utils.precision import upcast
 from ..utils.sampling import labels_to_grid
 from .dacs import DACS
-from .uda_base import UDABaseSegmentor, pixel_labels
+from .uda_base import UDABaseSegmentor, feature_logits, feature_pass, pixel_labels
 
 LEVELS = ('feat', 'out')
 # valid values of the method keys (utils/checks.py), checked when the model is built
@@ -94,12 +94,6 @@ class SDCALevels(nn.Module):
                 for name, contrast, x in self.levels(feats, logits)}
 
 
-def student_pass(student, img):
-    """The student's backbone outputs and its decode head's logits (at the head's resolution)."""
-    feats = student.extract_feat(img)
-    return feats, student.decode_head.forward(feats)
-
-
 class SDCAStatistics:
     """What :class:`ClassStatisticsInitHook` calls on a model with ``self.sdca`` levels, and the
     warm-start check: with ``require_warm_start``, the statistics pass and training refuse a
@@ -136,7 +130,7 @@ class SDCAStatistics:
     def update_statistics(self, inputs, data_samples):
         """Merge a labelled source batch into the statistics with the network as it is."""
         self.check_warm_start()
-        self.sdca.update(*student_pass(self.student, inputs), pixel_labels(data_samples))
+        self.sdca.update(*feature_pass(self.student, inputs), pixel_labels(data_samples))
 
     def train_step(self, data, optim_wrapper, forward=None):
         self.check_warm_start()
@@ -221,17 +215,19 @@ class SDCA(SDCAStatistics, UDABaseSegmentor):
     def sdca_losses(self, src_img, src_samples, tgt_img):
         """Steps 1–5 (one student forward call, so DDP sees every pass)."""
         src_label = pixel_labels(src_samples)
-        src_feats, src_logits = student_pass(self.student, src_img)
-        losses = {f'src.{k}': v for k, v in self.decode_losses(src_logits, src_label).items()}
+        src_feats, src_out = self.student_outputs(src_img)  # HRDA: LR context features
+        src_logits = feature_logits(src_out)
+        losses = {f'src.{k}': v for k, v in self.pass_losses(src_out, src_label).items()}
         if self.lovasz is not None:
+            pred = src_out['fused'] if isinstance(src_out, dict) else src_logits  # HRDA: fused
             # float32: mmseg's Lovász builds its ground truth in float32 (a float64 input fails)
-            logits_up = resize(src_logits.float(), size=src_label.shape[1:], mode='bilinear',
+            logits_up = resize(pred.float(), size=src_label.shape[1:], mode='bilinear',
                                align_corners=self.student.decode_head.align_corners)
             losses['src.loss_lovasz'] = self.batch_lovasz(logits_up, src_label)
         self.sdca.update(src_feats, src_logits, src_label)
         losses.update(self.sdca.losses(src_feats, src_logits, src_label, 'src'))
         if self.target_losses and self.sdca.active:
-            tgt_feats, tgt_logits = student_pass(self.student, tgt_img)
+            tgt_feats, tgt_logits = feature_pass(self.student, tgt_img)  # no decode loss
             tgt_label = self.target_mask(tgt_logits)
             losses.update(self.sdca.losses(tgt_feats, tgt_logits, tgt_label, 'tgt'))
             losses['tgt.confident'] = (tgt_label != self.ignore_index).float().mean()

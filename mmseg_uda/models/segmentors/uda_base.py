@@ -113,6 +113,31 @@ class UDABaseSegmentor(BaseSegmentor):
         optim_wrapper.backward(loss)
         return {f'{prefix}.{k}': v for k, v in log_vars.items()}
 
+    # -- the student's training pass: single-scale, or HRDA's multi-resolution one ----------------
+    def student_outputs(self, inputs):
+        """The student's backbone features and head output on ``inputs``.
+
+        A plain segmentor gives (features, logits (B, C, h, w)). An HRDA student
+        (:class:`HRDAEncoderDecoder`, which has ``multires_logits``) gives the features of its
+        low-resolution context and its multi-resolution outputs (a dict: ``fused``, ``hr``,
+        ``lr``, ``box``...); :meth:`pass_losses` scores either, :func:`feature_logits` gives the
+        logits on the features' grid (what feature-level losses read).
+        """
+        if hasattr(self.student, 'multires_logits'):
+            out = self.student.multires_logits(inputs)
+            return out['feats'], out
+        feats = self.student.extract_feat(inputs)
+        return feats, self.student.decode_head.forward(feats)
+
+    def pass_losses(self, output, labels, weights=None, scale=1.0):
+        """:meth:`decode_losses` of a :meth:`student_outputs` output; for HRDA
+        (1 − λ_d) · of the fused logits + λ_d · of the detail logits on the detail crop of
+        ``labels`` / ``weights`` (keys ``hr.decode.*``)."""
+        if isinstance(output, dict):
+            return self.student.multires_losses(output, labels, weights, self.decode_losses,
+                                                scale)
+        return self.decode_losses(output, labels, weights, scale)
+
     def decode_losses(self, logits, labels, weights=None, scale=1.0):
         """The student decode head's losses of ``logits`` against (B, H, W) ``labels``.
 
@@ -193,9 +218,12 @@ class UDABaseSegmentor(BaseSegmentor):
         for s in scales:
             x = inputs if s == 1.0 else resize(inputs, scale_factor=s, mode='bilinear',
                                                align_corners=align)
-            f = model.extract_feat(x)
-            logits = resize(model.decode_head.forward(f), size=inputs.shape[2:], mode='bilinear',
-                            align_corners=align)
+            if hasattr(model, 'context_logits'):  # HRDA: detail crops slid over the context
+                logits, f = model.context_logits(x, return_feats=True)  # f: the LR context's
+            else:
+                f = model.extract_feat(x)
+                logits = model.decode_head.forward(f)
+            logits = resize(logits, size=inputs.shape[2:], mode='bilinear', align_corners=align)
             probs = probs + upcast(logits).softmax(1) / len(scales)
             if s == 1.0:
                 feats = f
@@ -256,6 +284,20 @@ def check_finite_losses(log_vars, iteration):
     if bad:
         raise RuntimeError(f'non-finite loss at iteration {iteration}: {bad}; no optimiser step '
                            f'was taken (all losses: {values})')
+
+
+def feature_pass(model, img):
+    """(backbone features, logits on their grid) of one single-scale pass of ``model``; for an
+    HRDA model those of its low-resolution context (no detail crop)."""
+    feats = model.extract_feat(img)
+    head = model.decode_head
+    return feats, (head.seg_logits(feats) if hasattr(head, 'seg_logits') else head.forward(feats))
+
+
+def feature_logits(output):
+    """The logits on the backbone features' grid of a :meth:`UDABaseSegmentor.student_outputs`
+    output: the logits, or HRDA's low-resolution context logits."""
+    return output['lr'] if isinstance(output, dict) else output
 
 
 def pixel_labels(data_samples):
