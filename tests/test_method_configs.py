@@ -26,8 +26,10 @@ SKIP_DIRS = ('_base_', )  # (pipeline files, e.g. CLDA's ablations, are tests/te
 #   every dataset is built and read (tests/test_adverse_datasets.py): DACS on each target runs;
 # - MIC variants: a method config plus model.masked_consistency, whose iteration each DACS-family
 #   method runs in tests/test_mic.py (with HRDA: tests/test_hrda_uda.py): DAFormer + MIC and the
-#   CamVid MIC rows run.
-REPRESENTED = ('*_cs2acdc*.py', '*_cs2darkzurich*.py', 'mic/*.py', 'hrda/hrda_mic_*.py')
+#   CamVid MIC rows run;
+# - the HRDA speed configs (benchmarks/hrda/dacs_*): DACS on HRDA, which configs/hrda/ run here.
+REPRESENTED = ('*_cs2acdc*.py', '*_cs2darkzurich*.py', 'mic/*.py', 'hrda/hrda_mic_*.py',
+               'benchmarks/hrda/dacs_*.py')
 REPRESENTATIVES = ('dacs/dacs_daformer-mitb5_cs2acdc.py', 'dacs/dacs_daformer-mitb5_cs2darkzurich.py',
                    'mic/mic_daformer-mitb5_gta2cs.py')
 
