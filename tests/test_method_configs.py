@@ -25,11 +25,10 @@ SKIP_DIRS = ('_base_', )  # (pipeline files, e.g. CLDA's ablations, are tests/te
 #   GTA5 config (tests/test_published_configs.py::test_adverse_configs_train_the_gta2cs_method) and
 #   every dataset is built and read (tests/test_adverse_datasets.py): DACS on each target runs;
 # - MIC variants: a method config plus model.masked_consistency, whose iteration each DACS-family
-#   method runs in tests/test_mic.py (with HRDA: tests/test_hrda_uda.py): DAFormer + MIC and the
-#   CamVid MIC rows run;
+#   method runs in tests/test_mic.py (with HRDA: tests/test_hrda_uda.py): DAFormer + MIC runs;
 # - the HRDA speed configs (benchmarks/hrda/dacs_*): DACS on HRDA, which configs/hrda/ run here.
 REPRESENTED = ('*_cs2acdc*.py', '*_cs2darkzurich*.py', 'mic/*.py', 'hrda/hrda_mic_*.py',
-               'benchmarks/hrda/dacs_*.py')
+               'benchmarks/hrda/dacs_*.py', 'benchmarks/camvid/*_mic.py')
 REPRESENTATIVES = ('dacs/dacs_daformer-mitb5_cs2acdc.py', 'dacs/dacs_daformer-mitb5_cs2darkzurich.py',
                    'mic/mic_daformer-mitb5_gta2cs.py')
 
