@@ -43,23 +43,24 @@ def build_dacs(**kwargs):
                         **kwargs})
 
 
-def sample(label=None):
+def sample(label=None, size=(H, W)):
     ds = SegDataSample()
-    ds.set_metainfo(dict(img_shape=(H, W), ori_shape=(H, W), pad_shape=(H, W)))
+    ds.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
     if label is not None:
         ds.gt_sem_seg = PixelData(data=label[None])
     return ds
 
 
-def paired_batch(b=2, seed=0):
+def paired_batch(b=2, seed=0, size=(H, W), num_classes=NUM_CLASSES):
     g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, NUM_CLASSES, (b, H, W), generator=g)
+    labels = torch.randint(0, num_classes, (b, *size), generator=g)
     labels[:, :4] = 255
 
     def imgs():
-        return [torch.randint(0, 256, (3, H, W), generator=g, dtype=torch.uint8) for _ in range(b)]
-    return dict(source=dict(inputs=imgs(), data_samples=[sample(lab) for lab in labels]),
-                target=dict(inputs=imgs(), data_samples=[sample() for _ in range(b)]))
+        return [torch.randint(0, 256, (3, *size), generator=g, dtype=torch.uint8)
+                for _ in range(b)]
+    return dict(source=dict(inputs=imgs(), data_samples=[sample(lab, size) for lab in labels]),
+                target=dict(inputs=imgs(), data_samples=[sample(size=size) for _ in range(b)]))
 
 
 class CountingOptimWrapper(OptimWrapper):

@@ -5,7 +5,8 @@ import math
 
 import pytest
 import torch
-from test_dacs import CountingOptimWrapper, build_uda, sample
+from test_dacs import CountingOptimWrapper, build_uda
+from test_dacs import paired_batch as dacs_paired_batch
 from test_hrda import C, SIZE, hrda_cfg
 
 from mmseg_uda.models.segmentors.uda_base import feature_logits
@@ -18,15 +19,7 @@ def hrda_segmentor():
 
 
 def paired_batch(b=2, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, C, (b, SIZE, SIZE), generator=g)
-    labels[:, :4] = 255
-
-    def imgs():
-        return [torch.randint(0, 256, (3, SIZE, SIZE), generator=g, dtype=torch.uint8)
-                for _ in range(b)]
-    return dict(source=dict(inputs=imgs(), data_samples=[sample(lab) for lab in labels]),
-                target=dict(inputs=imgs(), data_samples=[sample() for _ in range(b)]))
+    return dacs_paired_batch(b, seed, (SIZE, SIZE), C)  # 64x64 context crops
 
 
 def build(**kwargs):
