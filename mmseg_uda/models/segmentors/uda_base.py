@@ -126,8 +126,7 @@ class UDABaseSegmentor(BaseSegmentor):
         if hasattr(self.student, 'multires_logits'):
             out = self.student.multires_logits(inputs)
             return out['feats'], out
-        feats = self.student.extract_feat(inputs)
-        return feats, self.student.decode_head.forward(feats)
+        return feature_pass(self.student, inputs)
 
     def pass_losses(self, output, labels, weights=None, scale=1.0):
         """:meth:`decode_losses` of a :meth:`student_outputs` output; for HRDA
@@ -209,8 +208,9 @@ class UDABaseSegmentor(BaseSegmentor):
         """Teacher softmax probabilities averaged over input ``scales``, at the input size.
 
         Each scale resizes the input bilinearly, and its logits back to the input size, before the
-        softmax (CLDA §5.1: probabilities averaged over scales). Returns the probabilities (at least float32)
-        and the backbone features of the scale-1.0 pass (None if 1.0 is not among the scales).
+        softmax (CLDA §5.1: probabilities averaged over scales). Returns the probabilities (at
+        least float32) and the backbone features of the scale-1.0 pass (None if 1.0 is not among
+        the scales).
         """
         model = self._teacher_for_inference()
         align = model.decode_head.align_corners
