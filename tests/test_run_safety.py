@@ -1,6 +1,7 @@
 """A run never loses a file and never silently does nothing: copied work dirs, resuming from a
 path, options that would change nothing, partial checkpoint writes, busy ports, slow CPU AMP."""
 import argparse
+import importlib.util
 import os
 import os.path as osp
 import shutil
@@ -10,7 +11,8 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO
+import torch.distributed as dist
+from conftest import REPO, free_port
 from mmengine.config import Config
 from mmseg.registry import MODELS
 from test_bad_input import _save, fail, toy_runner
@@ -18,7 +20,8 @@ from test_dacs import build_dacs, tiny_segmentor
 from test_tools import DEMO, run, tiny_options
 
 from mmseg_uda.compat import load_state_dict_checked
-from mmseg_uda.engine import add_common_args, check_checkpoint_paths, load_config
+from mmseg_uda.engine import (add_common_args, check_checkpoint_paths, load_config,
+                              process_group_scope)
 from mmseg_uda.engine import optim_wrapper
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -199,6 +202,50 @@ def test_dist_train_on_a_busy_port_says_so(tmp_path):
                               env={**os.environ, 'PORT': str(port), 'PYTHON': sys.executable})
     assert proc.returncode == 1
     assert f'dist_launch.sh: port {port} is in use' in proc.stderr and 'set PORT' in proc.stderr
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(f'_tool_{name}', osp.join(REPO, 'tools', name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def as_torchrun_rank(monkeypatch):
+    """The environment torchrun gives a single rank (world size 1, on a free port)."""
+    for key, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', LOCAL_WORLD_SIZE='1',
+                           MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port())).items():
+        monkeypatch.setenv(key, value)
+
+
+def test_tools_end_the_process_group_they_trained_and_tested_in(toy_root, tmp_path, monkeypatch):
+    """A process group left to the interpreter's exit made a gloo rank abort after its work was done
+    (SIGABRT, "terminate called without an active exception"): train.py and test.py end theirs."""
+    as_torchrun_rank(monkeypatch)
+    work = str(tmp_path / 'work')
+    options = tiny_options(toy_root, 2) + ['--launcher', 'pytorch']
+    try:
+        monkeypatch.setattr(sys, 'argv', ['train.py', DEMO, '--work-dir', work] + options)
+        load_tool('train.py').main()
+        assert not dist.is_initialized()
+        load_tool('test.py').main([DEMO, osp.join(work, 'iter_2.pth'), '--work-dir', work]
+                                  + options)
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def test_a_failing_rank_ends_its_process_group_at_once(monkeypatch):
+    as_torchrun_rank(monkeypatch)
+
+    @process_group_scope()
+    def fails():
+        dist.init_process_group('gloo')
+        raise RuntimeError('bad input')
+    with pytest.raises(RuntimeError, match='bad input'):
+        fails()
+    assert not dist.is_initialized()
 
 
 def test_cpu_amp_without_native_bf16_warns_once(tmp_path, monkeypatch):

@@ -29,7 +29,8 @@ from mmseg.registry import MODELS  # noqa: E402
 from mmseg.utils import register_all_modules  # noqa: E402
 
 from mmseg_uda.engine import (add_common_args, class_confidence_thresholds,  # noqa: E402
-                              init_cpu_distributed, load_config, write_pseudo_labels)
+                              init_cpu_distributed, load_config, process_group_scope,
+                              write_pseudo_labels)
 from mmseg_uda.engine.pseudo_labels import DEFAULT_BINS, write_json_atomic  # noqa: E402
 
 DONE = 'done'  # the completion marker, written last (the tool-stage convention of train_pipeline)
@@ -62,6 +63,7 @@ def build_model(cfg, checkpoint):
     return model
 
 
+@process_group_scope()
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args)

@@ -17,7 +17,8 @@ import mmseg_uda  # noqa: E402,F401  (compatibility fixes before mmseg loads)
 from mmengine.dist import barrier, is_main_process  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmseg_uda.engine import add_common_args, init_cpu_distributed, load_config  # noqa: E402
+from mmseg_uda.engine import (add_common_args, init_cpu_distributed, load_config,  # noqa: E402
+                              process_group_scope)
 from mmseg_uda.evaluation.submission import (SERVERS, check_output_dir,  # noqa: E402
                                              drop_label_loading, server_of_dataset)
 
@@ -96,6 +97,7 @@ def enable_format_only(cfg, args):
     return key
 
 
+@process_group_scope()
 def main(argv=None):
     args = parse_args(argv)
     if args.format_only:  # before anything is built or written

@@ -12,7 +12,7 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmseg_uda.engine import (  # noqa: E402
-    add_common_args, check_checkpoint_paths, init_cpu_distributed, load_config)
+    add_common_args, check_checkpoint_paths, init_cpu_distributed, load_config, process_group_scope)
 
 
 def parse_args():
@@ -27,6 +27,7 @@ def parse_args():
     return args
 
 
+@process_group_scope()
 def main():
     args = parse_args()
     cfg = load_config(args.config, args)

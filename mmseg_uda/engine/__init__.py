@@ -1,7 +1,7 @@
 from .adabn import adapt_bn_statistics
 from .config import (CfgOptionsAction, add_common_args, check_cfg_options, check_checkpoint_paths,
                      load_config, read_config)
-from .ddp import DeviceAgnosticDDP, init_cpu_distributed
+from .ddp import DeviceAgnosticDDP, init_cpu_distributed, process_group_scope
 from .hooks import (ClassCountCheckHook, ClassStatisticsInitHook, DatasetCheckHook, FiniteLossHook,
                     RandomStateHook, ResumeCheckHook, UDADebugVisualizationHook)
 from .optim_wrapper import CPUAmpOptimWrapper, UDAOptimWrapperConstructor
@@ -14,7 +14,8 @@ __all__ = [
     'ClassCountCheckHook', 'ClassStatisticsInitHook', 'DatasetCheckHook', 'FiniteLossHook',
     'RandomStateHook',
     'UDADebugVisualizationHook',
-    'DeviceAgnosticDDP', 'init_cpu_distributed', 'CPUAmpOptimWrapper', 'UDAOptimWrapperConstructor',
+    'DeviceAgnosticDDP', 'init_cpu_distributed', 'process_group_scope',
+    'CPUAmpOptimWrapper', 'UDAOptimWrapperConstructor',
     'ResumeCheckHook', 'CfgOptionsAction', 'add_common_args', 'check_cfg_options',
     'check_checkpoint_paths', 'load_config', 'read_config'
 ]

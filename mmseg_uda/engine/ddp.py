@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 import torch.distributed as torch_dist
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
@@ -54,3 +56,27 @@ def init_cpu_distributed(cfg):
     backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo')
     torch_dist.init_process_group(backend='gloo' if backend == 'nccl' else backend)
     return True
+
+
+@contextmanager
+def process_group_scope():
+    """Run a tool's work, then destroy the process group, whoever started it
+    (``init_cpu_distributed``, mmengine's Runner or ``init_dist``); used as
+    ``@process_group_scope()`` on a tool's ``main``.
+
+    A group left to the interpreter's exit can abort a rank that has finished its work: gloo's
+    worker threads are torn down during interpreter finalisation and the process dies with SIGABRT
+    ("terminate called without an active exception"), which torchrun reports as a failed run
+    (pytorch issue 190489; NCCL warns instead). On success the ranks first meet at a barrier, so
+    none closes its connections while another still uses them; on an error the group is destroyed
+    at once, so the other ranks fail instead of waiting for the timeout.
+    """
+    try:
+        yield
+    except BaseException:
+        if torch_dist.is_initialized():
+            torch_dist.destroy_process_group()
+        raise
+    if torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
