@@ -241,6 +241,26 @@ CONFIG_DIR = osp.join(REPO, 'configs')
 TARGETS = {'cs2acdc': 'ACDCDataset', 'cs2darkzurich': 'DarkZurichUDADataset'}
 CONFIGS = sorted(osp.relpath(p, CONFIG_DIR) for t in TARGETS
                  for p in glob.glob(osp.join(CONFIG_DIR, '*', f'*_{t}*.py')))
+DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'test_split_dataloader',
+             'statistics_dataloader', 'custom_hooks', 'crop_size')
+
+
+def data_groups():
+    """The configs grouped by their data (loaders, dataset hooks): one building test per group,
+    since the methods of one target share a dataset base (the rest is test_published_configs')."""
+    groups = {}
+    for path in CONFIGS:
+        cfg = Config.fromfile(osp.join(CONFIG_DIR, path))
+        key = 'stages' if 'stages' in cfg else repr([cfg.get(k) for k in DATA_KEYS])
+        groups.setdefault(key, []).append(path)
+    return [pytest.param(paths, id=paths[0]) for paths in groups.values()]
+
+
+# (h, w) of a 64x128 stand-in after each base's pipelines: DAFormer's 512 crops of the target
+# at 960x540 / HRDA's 1024 crops at 1920x1080
+SHAPES = {512: dict(target=(480, 512), source=(512, 512), statistics=(512, 1024), val=(480, 960)),
+          1024: dict(target=(960, 1024), source=(1024, 1024), statistics=(1024, 2048),
+                     val=(960, 1920))}
 STAND_INS = {'CityscapesDataset': 'cityscapes', 'ACDCDataset': 'acdc',
              'DarkZurichUDADataset': 'dark_zurich'}
 
@@ -267,20 +287,25 @@ def on_stand_ins(node, root):
 
 
 def test_every_target_has_its_configs():
-    methods = ['clda', 'confeti', 'dacs', 'mic', 'rccr', 'sdca', 'source_only', 't2sda']
+    methods = ['clda', 'confeti', 'dacs', 'hrda', 'mic', 'rccr', 'sdca', 'source_only', 't2sda']
     for t in TARGETS:
         assert sorted({p.split('/')[0] for p in CONFIGS if f'_{t}' in p}) == methods, t
         assert f'confeti/pipeline_daformer-mitb5_{t}.py' in CONFIGS
 
 
-@pytest.mark.parametrize('path', CONFIGS)
-def test_config_builds_its_datasets_on_stand_ins(path, data_root):
-    cfg = Config.fromfile(osp.join(CONFIG_DIR, path))
-    target = next(TARGETS[t] for t in TARGETS if f'_{t}' in path)
-    if 'stages' in cfg:  # CONFETI's pipeline: its stage configs are tested on their own
-        assert {osp.basename(s['config']) for s in cfg.stages} <= {osp.basename(p)
-                                                                  for p in CONFIGS}
+@pytest.mark.parametrize('paths', data_groups())
+def test_config_builds_its_datasets_on_stand_ins(paths, data_root):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, paths[0]))
+    if 'stages' in cfg:  # CONFETI's pipelines: their stage configs are tested on their own
+        for path in paths:
+            stages = Config.fromfile(osp.join(CONFIG_DIR, path)).stages
+            assert {osp.basename(s['config']) for s in stages} <= {osp.basename(p)
+                                                                   for p in CONFIGS}
         return
+    path = paths[0]
+    target = next(TARGETS[t] for t in TARGETS if f'_{t}' in path)
+    assert len({TARGETS[t] for p in paths for t in TARGETS if f'_{t}' in p}) == 1
+    shapes = SHAPES[cfg.crop_size[0]]
     cfg = on_stand_ins(cfg.to_dict(), data_root)
     train = DATASETS.build(cfg['train_dataloader']['dataset'])
     sample = train[0]
@@ -291,8 +316,8 @@ def test_config_builds_its_datasets_on_stand_ins(path, data_root):
         assert 'seg_map_path' not in train.target.get_data_info(0)  # unlabelled target
         assert all('_ref' not in train.target.get_data_info(i)['img_path']
                    for i in range(len(train.target)))
-        assert sample['target']['inputs'].shape[-2:] == (480, 512)  # 960x480, 512 crop
-        assert sample['source']['inputs'].shape[-2:] == (512, 512)
+        assert sample['target']['inputs'].shape[-2:] == shapes['target']
+        assert sample['source']['inputs'].shape[-2:] == shapes['source']
     else:  # source only
         assert type(train).__name__ == 'CityscapesDataset'
     hooks = [h['dataloader'] for h in cfg.get('custom_hooks') or [] if 'dataloader' in h]
@@ -300,14 +325,14 @@ def test_config_builds_its_datasets_on_stand_ins(path, data_root):
         if loader:
             stats = DATASETS.build(loader['dataset'])
             assert type(stats).__name__ == 'CityscapesDataset'
-            assert stats[0]['data_samples'].gt_sem_seg.data.shape[-2:] == (512, 1024)
+            assert stats[0]['data_samples'].gt_sem_seg.data.shape[-2:] == shapes['statistics']
     if cfg.get('val_dataloader') is None:  # CUT (stage 0)
         assert path.startswith('confeti/cut_')
         return
     val = DATASETS.build(cfg['val_dataloader']['dataset'])
     assert type(val).__name__ == target and val.split == 'val'
     out = val[0]
-    assert out['inputs'].shape[-2:] == (480, 960)
+    assert out['inputs'].shape[-2:] == shapes['val']
     assert out['data_samples'].gt_sem_seg.data.shape[-2:] == SHAPE  # full-resolution labels
     assert cfg['test_dataloader']['dataset'] == cfg['val_dataloader']['dataset']
     test = DATASETS.build(cfg['test_split_dataloader']['dataset'])

@@ -72,9 +72,10 @@ def test_a_plain_head_call_refuses_hrda():
                                                                                    SIZE)))
 
 
-def test_mic_with_hrda():
+@pytest.mark.parametrize('images', ['target', 'source_and_target'])
+def test_mic_with_hrda(images):
     torch.manual_seed(0)
-    model = build(masked_consistency=dict(block_size=8))
+    model = build(masked_consistency=dict(block_size=8, images=images))
     ow = CountingOptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=0.1))
     log_vars = model.train_step(paired_batch(), ow)
     assert ow.calls['backward'] == 3

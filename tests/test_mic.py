@@ -49,25 +49,36 @@ def test_masked_view_zeroes_the_masked_blocks_in_the_normalised_space():
     (dict(ratio=1.0), r'masked_consistency.ratio must be in \[0, 1\), got 1.0'),
     (dict(block_size=0), 'masked_consistency.block_size must be an integer >= 1, got 0'),
     (dict(loss_weight=-1), 'masked_consistency.loss_weight must be >= 0, got -1'),
-    (dict(mask_ratio=0.7), r"unknown keys \['mask_ratio'\] in model.masked_consistency")])
+    (dict(mask_ratio=0.7), r"unknown keys \['mask_ratio'\] in model.masked_consistency"),
+    (dict(images='source'), r"masked_consistency.images must be 'target' or 'source_and_target'")])
 def test_bad_keys_are_refused_at_build(cfg, message):
     with pytest.raises((ValueError, KeyError), match=message):
         build_dacs(masked_consistency=cfg)
 
 
-def test_masked_loss_is_lambda_times_mean_of_q_ce_against_the_teachers_labels(monkeypatch):
+@pytest.mark.parametrize('images', ['target', 'source_and_target'])
+def test_masked_loss_is_lambda_times_mean_of_q_ce_against_the_teachers_labels(monkeypatch, images):
     """The logged L_m equals Eq. 7 recomputed from the student of the iteration's start, the
-    captured masked image, and the teacher's pseudo-labels / weights of the complete target."""
+    captured masked image, and the teacher's pseudo-labels / weights of the complete target; with
+    ``images='source_and_target'`` (MIC's ACDC / Dark Zurich mode) image 0 of the masked batch is
+    the source image with its labels (weight 1) and image 1 the target image."""
     torch.manual_seed(0)
-    model = build_dacs(masked_consistency=dict(NO_AUG, loss_weight=0.5), pseudo_threshold=0.01)
+    cfg = dict(NO_AUG, loss_weight=0.5, images=images)
+    model = build_dacs(masked_consistency=cfg, pseudo_threshold=0.01)
     model.teacher.steps.fill_(5)
     captured = {}
-    real_mic = model.mic.__call__
+    real_mic, real_images_of = model.mic.__call__, model.mic.images_of
 
     def spy(img):
-        captured['target'], captured['masked'] = img.clone(), real_mic(img)
+        captured['picked'], captured['masked'] = img.clone(), real_mic(img)
         return captured['masked']
+
+    def images_spy(src_img, src_label, tgt_img, *rest):
+        captured.update(source=src_img.clone(), source_label=src_label.clone(),
+                        target=tgt_img.clone())
+        return real_images_of(src_img, src_label, tgt_img, *rest)
     monkeypatch.setattr(type(model.mic), '__call__', lambda self, img: spy(img))
+    monkeypatch.setattr(model.mic, 'images_of', images_spy)
     with torch.no_grad():  # a teacher unlike the student: the labels must be the teacher's
         model.teacher_model.decode_head.conv_seg.bias.add_(torch.tensor([0., 0., 0.3, 0.]))
     student0 = {k: v.clone() for k, v in model.student.state_dict().items()}
@@ -76,13 +87,20 @@ def test_masked_loss_is_lambda_times_mean_of_q_ce_against_the_teachers_labels(mo
     log_vars = model.train_step(paired_batch(), ow)
     assert ow.calls == dict(step=1, backward=3, zero_grad=1)  # source, mixed, masked
     # the teacher's labels / weights of the clean target (the teacher before its update)
-    ref = build_dacs(masked_consistency=dict(NO_AUG, loss_weight=0.5), pseudo_threshold=0.01)
+    ref = build_dacs(masked_consistency=cfg, pseudo_threshold=0.01)
     ref.student.load_state_dict(student0)
     ref.teacher_model.load_state_dict(teacher0)
     with torch.no_grad():
         label, weight, _ = ref.pseudo_labels(ref.teacher_probs(captured['target'])[0])
         logits = F.interpolate(ref.student.decode_head(ref.student.extract_feat(
             captured['masked'])), (H, W), mode='bilinear', align_corners=False)
+    picked = captured['target']
+    if images == 'source_and_target':
+        picked = torch.stack([captured['source'][0], captured['target'][1]])
+        label = torch.stack([captured['source_label'][0], label[1]])
+        weight = torch.stack([torch.ones_like(weight[0]), weight[1]])
+        assert not torch.equal(label[0], label[1])
+    assert torch.equal(captured['picked'], picked)
     ce = F.cross_entropy(logits, label, ignore_index=255, reduction='none')
     expected = 0.5 * (weight * ce).mean()
     assert weight.mean() > 0.5 and expected > 0.1  # confident: the loss is not trivially 0
@@ -92,6 +110,25 @@ def test_masked_loss_is_lambda_times_mean_of_q_ce_against_the_teachers_labels(mo
     assert not torch.equal(label, F.interpolate(student_label, (H, W), mode='bilinear').argmax(1))
     assert (captured['masked'] == 0).any()
     assert 'masked_img' in model.debug_output
+
+
+def test_source_and_target_alternate_over_the_global_batch():
+    """Even positions of the global batch are source images, odd ones target images, whichever
+    rank holds them: rank 1 of 2 ranks with 2 images each holds positions 2 (source) and 3."""
+    from mmseg_uda.models.utils import global_batch as gb
+    mic = MaskedConsistency('DACS', [0.] * 3, [1.] * 3, **NO_AUG, images='source_and_target')
+    src, tgt = torch.zeros(2, 3, 4, 4), torch.ones(2, 3, 4, 4)
+    src_label = torch.zeros(2, 4, 4, dtype=torch.long)
+    pseudo = torch.ones(2, 4, 4, dtype=torch.long)
+    q = torch.full((2, 4, 4), 0.5)
+    with global_batch(2, seed=0):
+        batch = gb.current()
+        batch.offset, batch.total = 2, 4
+        img, label, weight = mic.images_of(src, src_label, tgt, pseudo, q)
+    assert img[:, 0, 0, 0].tolist() == [0., 1.] and label[:, 0, 0].tolist() == [0, 1]
+    assert weight[:, 0, 0].tolist() == [1., 0.5]
+    with pytest.raises(ValueError, match="images='source_and_target' needs source and target"):
+        mic.images_of(src[:, :, :2], src_label, tgt, pseudo, q)
 
 
 def test_without_mic_nothing_changes():

@@ -253,6 +253,17 @@ CUT_ADAM = ('Adam', 2e-4, 0.0, (0.5, 0.999))  # CUT's optimisers (CONFETI's code
 # (file patterns, expected values). Rows apply in order, later rows override earlier ones. A
 # `family` row marks the config as covered.
 FAMILY = 'family'
+# HRDA (Hoyer et al., ECCV 2022, §3, §4.1): DAFormer's self-training and schedule on the
+# multi-resolution segmentor
+HRDA_NETWORK = {
+    **DAFORMER_ST, **DAFORMER_SCHEDULE,
+    'model.segmentor.type': 'HRDAEncoderDecoder', 'model.segmentor.context_scale': 0.5,
+    'model.segmentor.detail_crop_size': (512, 512),
+    'model.segmentor.decode_head.hr_loss_weight': 0.1,
+    'model.segmentor.decode_head.attention_classwise': True,
+    'model.segmentor.test_cfg': dict(mode='slide', crop_size=(1024, 1024), stride=(512, 512))}
+
+
 TABLE = [
     # --- DACS / DAFormer -------------------------------------------------------------------
     (['dacs/*gta2cs.py', 'clda/clda_dacs_gta2cs.py', 't2sda/gta2cs.py',
@@ -372,25 +383,23 @@ TABLE = [
                                                 weight_decay=0.0)}),
     # --- HRDA (Hoyer et al., ECCV 2022, §3, §4.1): DAFormer's self-training at full resolution --
     (['hrda/*_gta2cs.py', 'hrda/*_synthia2cs.py'],
-     {FAMILY: 'HRDA', **DAFORMER_ST, **DAFORMER_SCHEDULE,
+     {FAMILY: 'HRDA', **HRDA_NETWORK,
       'model.pseudo_weight_ignore_top': 30, 'model.pseudo_weight_ignore_bottom': 240,
       'source_crop': ((1024, 1024), 0.75), 'target_resize': ((2048, 1024), True),
       'target_crop': ((1024, 1024), 1.0), 'test_resize': (2048, 1024), 'batch_size': 2,
-      'preproc_size': (1024, 1024), 'rcs': dict(RCS, min_crop_ratio=2.0),
-      'model.segmentor.type': 'HRDAEncoderDecoder', 'model.segmentor.context_scale': 0.5,
-      'model.segmentor.detail_crop_size': (512, 512),
-      'model.segmentor.decode_head.hr_loss_weight': 0.1,
-      'model.segmentor.decode_head.attention_classwise': True,
-      'model.segmentor.test_cfg': dict(mode='slide', crop_size=(1024, 1024), stride=(512, 512))}),
+      'preproc_size': (1024, 1024), 'rcs': dict(RCS, min_crop_ratio=2.0)}),
     (['hrda/*_gta2cs.py'], {'source_resize': ((2560, 1440), True)}),
     (['hrda/*_synthia2cs.py'], {'source_resize': ((2560, 1520), True), **synthia_eval()}),
     # --- MIC (Hoyer et al., CVPR 2023, §3.2, §4.1) on top of each method's row above ----------
     (['mic/*.py', 'hrda/hrda_mic_*.py'], {'model.masked_consistency.block_size': 64,
-                    'model.masked_consistency.ratio': 0.7,
-                    'model.masked_consistency.loss_weight': 1.0,
-                    'model.masked_consistency.color_aug.color_jitter_strength': 0.2,
-                    'model.masked_consistency.color_aug.color_jitter_prob': 0.2,
-                    'model.masked_consistency.color_aug.blur': True}),
+                                          'model.masked_consistency.ratio': 0.7,
+                                          'model.masked_consistency.loss_weight': 1.0}),
+    # synthetic -> real: the colour-augmented target images (MIC's mask mode 'separatetrgaug')
+    (['mic/*2cs.py', 'mic/*2cs_stage2.py', 'hrda/hrda_mic_*2cs.py'], {
+        'model.masked_consistency.images': 'target',
+        'model.masked_consistency.color_aug.color_jitter_strength': 0.2,
+        'model.masked_consistency.color_aug.color_jitter_prob': 0.2,
+        'model.masked_consistency.color_aug.blur': True}),
 ]
 
 # --- Cityscapes -> ACDC / Dark Zurich ------------------------------------------------------------
@@ -456,6 +465,19 @@ for _t in ADVERSE_TARGETS:
         ([f'confeti/confeti_*_{_t}_stage2.py'],
          {'model.style.train': False, 'model.pcl.target': False}),
         ([f'confeti/cut_{_t}.py'], {**_data, 'rcs': None}),  # + the CUT row above
+        # HRDA's full-resolution data (its uda_cityscapesHR_to_acdcHR_1024x1024.py) and released
+        # settings for these targets: no pseudo-label crop (no rectification border)
+        ([f'hrda/*_{_t}.py'],
+         {FAMILY: 'HRDA', **_data, **_eval, **HRDA_NETWORK,
+          'source_resize': ((2048, 1024), True), 'source_crop': ((1024, 1024), 0.75),
+          'target_resize': ((1920, 1080), True), 'target_crop': ((1024, 1024), 1.0),
+          'test_resize': (1920, 1080), 'preproc_size': (1024, 1024),
+          'rcs': dict(RCS, min_crop_ratio=2.0), 'model.pseudo_weight_ignore_top': 0,
+          'model.pseudo_weight_ignore_bottom': 0}),
+        # MIC's mode for these targets ('separate'): a source and a target image, no colour aug
+        ([f'mic/*_{_t}.py', f'hrda/hrda_mic_*_{_t}.py'],
+         {'model.masked_consistency.images': 'source_and_target',
+          'model.masked_consistency.color_aug': None}),
     ]
 
 
@@ -531,8 +553,10 @@ ADVERSE_CONFIGS = [p for p in TRAINING_CONFIGS if any(f'_{t}' in p for t in ADVE
 def test_adverse_configs_train_the_gta2cs_method(path):
     """A Cityscapes -> ACDC / Dark Zurich config changes the data only: its model, optimiser,
     schedule and loop equal those of the method's GTA5 -> Cityscapes config (CONFETI's network pads
-    to the 512 crops instead of 640)."""
-    assert len(ADVERSE_CONFIGS) == 2 * 10  # dacs clda rccr sdca t2sda source_only mic, CONFETI's 3
+    to the 512 crops instead of 640), except what MIC's and HRDA's released settings for these
+    targets change (the mask mode; HRDA's pseudo-label crop), pinned by the table above."""
+    # dacs clda rccr sdca t2sda source_only mic, CONFETI's 3, hrda, hrda_mic
+    assert len(ADVERSE_CONFIGS) == 2 * 12
     gta = path
     for t in ADVERSE_TARGETS:
         gta = gta.replace(t, 'gta2cs')
@@ -541,6 +565,11 @@ def test_adverse_configs_train_the_gta2cs_method(path):
     if path.startswith('confeti/confeti_'):
         assert ref_model['segmentor']['data_preprocessor']['size'] == (640, 640)
         ref_model['segmentor']['data_preprocessor']['size'] = (512, 512)
+    changed = ['masked_consistency']
+    if path.startswith('hrda/'):
+        changed += ['pseudo_weight_ignore_top', 'pseudo_weight_ignore_bottom']
+    for key in changed:
+        model.pop(key, None), ref_model.pop(key, None)
     assert model == ref_model, f'{path}: the model differs from {gta}'
     for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'max_iters',
                 'model_wrapper_cfg'):

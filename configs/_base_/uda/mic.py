@@ -10,4 +10,10 @@ masked_consistency = dict(
     block_size=64,
     ratio=0.7,
     loss_weight=1.0,
+    images='target',
     color_aug=dict(color_jitter_strength=0.2, color_jitter_prob=0.2, blur=True))
+# MIC's released Cityscapes -> ACDC / Dark Zurich configs mask one source image (ground truth,
+# weight 1) and one target image of each batch, without the colour augmentation (its mask mode
+# 'separate'; 'separatetrgaug' above is that of the synthetic-to-real benchmarks):
+#   model = dict(masked_consistency={{_base_.masked_consistency_adverse}})
+masked_consistency_adverse = dict(masked_consistency, images='source_and_target', color_aug=None)

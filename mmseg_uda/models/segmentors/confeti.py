@@ -292,8 +292,9 @@ class CONFETI(CUTMixin, DACS):
                                  target_img=self.denormalize(tgt_img), pseudo_label=pseudo_label,
                                  pseudo_weight=pseudo_weight, mixed_img=self.denormalize(mixed_img),
                                  mixed_label=mixed_label, mix_mask=mask)
-        log_vars.update(self.masked_consistency_step(tgt_img, tgt_samples, pseudo_label,  # MIC
-                                                     pseudo_weight, optim_wrapper, forward))
+        log_vars.update(self.masked_consistency_step(  # MIC
+            src_img, src_label, tgt_img, tgt_samples, pseudo_label, pseudo_weight, optim_wrapper,
+            forward))
         return log_vars
 
     @property

@@ -70,7 +70,8 @@ class DACS(UDABaseSegmentor):
         masked_consistency (dict | None): adds MIC (Hoyer et al., CVPR 2023): the student also
             learns the teacher's pseudo-labels ŷ_T, weighted by q, from a colour-augmented target
             image masked in blocks (:class:`MaskedConsistency`: ``block_size`` 64, ``ratio`` 0.7,
-            ``loss_weight`` 1, ``color_aug``), in its own backward pass of the same iteration.
+            ``loss_weight`` 1, ``images``, ``color_aug``), in its own backward pass of the same
+            iteration.
     """
     STUDENT_MODES = ('source_loss', 'weighted_loss')
 
@@ -150,24 +151,28 @@ class DACS(UDABaseSegmentor):
                                  target_img=self.denormalize(tgt_img), pseudo_label=pseudo_label,
                                  pseudo_weight=pseudo_weight, mixed_img=self.denormalize(mixed_img),
                                  mixed_label=mixed_label, mix_mask=mask)
-        log_vars.update(self.masked_consistency_step(tgt_img, tgt_samples, pseudo_label,
-                                                     pseudo_weight, optim_wrapper, forward))
+        log_vars.update(self.masked_consistency_step(
+            src_img, src_label, tgt_img, tgt_samples, pseudo_label, pseudo_weight, optim_wrapper,
+            forward))
         log_vars.update(self.extra_losses(
             src_img, tgt_img, src_label, dict(probs=probs, feats=teacher_feats), optim_wrapper,
             forward))
         return log_vars
 
-    def masked_consistency_step(self, tgt_img, tgt_samples, pseudo_label, pseudo_weight,
-                                optim_wrapper, forward):
+    def masked_consistency_step(self, src_img, src_label, tgt_img, tgt_samples, pseudo_label,
+                                pseudo_weight, optim_wrapper, forward):
         """MIC Eq. 6–7: L_m = λ_m · mean(q · CE(f_θ(M ⊙ aug(x_T)), ŷ_T)), with the pseudo-labels
         ŷ_T and weights q of the teacher's pass on the complete target image (this iteration's),
-        back-propagated here; {} without ``masked_consistency``."""
+        back-propagated here; {} without ``masked_consistency``. With ``images='source_and_target'``
+        every other image is a source image with its labels (weight 1) instead."""
         if self.mic is None:
             return {}
-        masked_img = self.mic(tgt_img)
+        img, label, weight = self.mic.images_of(src_img, src_label, tgt_img, pseudo_label,
+                                                pseudo_weight)
+        masked_img = self.mic(img)
         with optim_wrapper.optim_context(self):
-            losses = forward(masked_img, tgt_samples, mode='weighted_loss', labels=pseudo_label,
-                             weights=pseudo_weight, scale=self.mic.loss_weight)
+            losses = forward(masked_img, tgt_samples, mode='weighted_loss', labels=label,
+                             weights=weight, scale=self.mic.loss_weight)
         if self.debug_output is not None:
             self.debug_output['masked_img'] = self.denormalize(masked_img)
         return self.backward(losses, optim_wrapper, 'masked')

@@ -102,6 +102,16 @@ def rand_images(local, *shape, device=None):
     return torch.rand((batch.total, *shape), generator=g, device=device)[batch.rows]
 
 
+def global_rows(local, device=None):
+    """Positions of this rank's ``local`` images in the global batch (0 .. local - 1 outside an
+    iteration), for choices by position, e.g. every other image of the global batch."""
+    batch = current()
+    if batch is None:
+        return torch.arange(local, device=device)
+    _check_local(batch, local)
+    return torch.arange(batch.offset, batch.offset + local, device=device)
+
+
 def rand_shared(*shape, device=None):
     """U(0, 1) draws that are the same on every rank (e.g. one decision for the whole batch)."""
     if current() is None:

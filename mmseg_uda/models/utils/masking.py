@@ -1,15 +1,18 @@
 """Masked image consistency (MIC, Hoyer et al., CVPR 2023): the masked view of a target image."""
 import math
 
+import torch
+
 from .checks import BETA, COUNT, NON_NEGATIVE, check_keys
-from .global_batch import rand_images
+from .global_batch import global_rows, rand_images
 from .mixing import StrongPhotometricAug
 
 # MIC §3.2 / §4.1: 64x64 blocks, mask ratio 0.7, λ_m = 1; the target view is colour-augmented
 # as DAFormer's mixed images (jitter 0.2 with prob. 0.8, blur)
-MIC_DEFAULTS = dict(block_size=64, ratio=0.7, loss_weight=1.0,
+MIC_DEFAULTS = dict(block_size=64, ratio=0.7, loss_weight=1.0, images='target',
                     color_aug=dict(color_jitter_strength=0.2, color_jitter_prob=0.2, blur=True))
-MIC_RULES = dict(block_size=COUNT, ratio=BETA, loss_weight=NON_NEGATIVE)
+MIC_IMAGES = ('target', 'source_and_target')
+MIC_RULES = dict(block_size=COUNT, ratio=BETA, loss_weight=NON_NEGATIVE, images=MIC_IMAGES)
 
 
 def block_masks(batch, size, block_size=64, ratio=0.7, device=None):
@@ -44,6 +47,9 @@ class MaskedConsistency:
         owner (str): the segmentor's type name, for errors.
         mean, std (Sequence[float]): the data preprocessor's normalisation (0-255 scale).
         block_size, ratio, loss_weight: see :data:`MIC_DEFAULTS`.
+        images (str): what is masked (:meth:`images_of`): ``'target'`` (MIC's mask modes
+            ``separatetrg[aug]``, its synthetic-to-real configs) or ``'source_and_target'``
+            (``separate[aug]``, its Cityscapes -> ACDC / Dark Zurich configs).
         color_aug (dict | None): :class:`StrongPhotometricAug` arguments (None: no augmentation).
     """
 
@@ -55,9 +61,28 @@ class MaskedConsistency:
         cfg = {**MIC_DEFAULTS, **cfg}
         check_keys(owner, {k: cfg[k] for k in MIC_RULES}, MIC_RULES, 'masked_consistency.')
         self.block_size, self.ratio = cfg['block_size'], cfg['ratio']
-        self.loss_weight = cfg['loss_weight']
+        self.loss_weight, self.images = cfg['loss_weight'], cfg['images']
         self.aug = None if cfg['color_aug'] is None else StrongPhotometricAug(
             mean, std, **cfg['color_aug'])
+
+    def images_of(self, src_img, src_label, tgt_img, pseudo_label, pseudo_weight):
+        """The images to mask, with their labels and weights: the target images with the teacher's
+        pseudo-labels ŷ_T and weights q, or (``'source_and_target'``) the source images with their
+        ground truth (weight 1) at even positions of the global batch and the target images at odd
+        ones, as MIC's code masks one source and one target image of its batch of 2 per GPU.
+        Source and target images must have the same size (B, 3, H, W)."""
+        if self.images == 'target':
+            return tgt_img, pseudo_label, pseudo_weight
+        if src_img.shape != tgt_img.shape:
+            raise ValueError(f"masked_consistency.images='source_and_target' needs source and "
+                             f'target batches of one size, got {tuple(src_img.shape)} and '
+                             f'{tuple(tgt_img.shape)}')
+        source = global_rows(tgt_img.shape[0], tgt_img.device) % 2 == 0
+
+        def pick(src, tgt):
+            return torch.where(source.view(-1, *[1] * (tgt.dim() - 1)), src, tgt)
+        return (pick(src_img, tgt_img), pick(src_label, pseudo_label),
+                pick(torch.ones_like(pseudo_weight), pseudo_weight))
 
     def __call__(self, img):
         """The masked, augmented view of the normalised target images (B, 3, H, W)."""
