@@ -2,10 +2,10 @@ import copy
 
 import torch
 from mmengine.model import BaseModule
-from mmseg.models.losses import accuracy
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
+from ..losses.decode_losses import decode_losses
 from ..utils.checks import PROBABILITY, check_keys, optional
 
 HRDA_HEAD_RULES = dict(hr_loss_weight=dict(low=0, high=1, open_high=True),
@@ -111,21 +111,9 @@ class HRDAHead(BaseModule):
         return torch.where(hr_mask > 0, a * hr_logits + (1 - a) * lr_up, lr_up)
 
     def pixel_losses(self, logits, labels, weights=None, scale=1.0):
-        """The shared head's losses of ``logits`` against (B, H, W) ``labels``.
-
-        Logits are resized to the labels; ``weights`` (B, H, W) weight each pixel's loss (mean
-        over all pixels, ignored ones counting 0); every loss is multiplied by ``scale``. Keys
-        ``decode.<loss name>`` and ``decode.acc_seg``, as an mmseg ``EncoderDecoder``'s.
-        """
-        logits = resize(logits, size=labels.shape[1:], mode='bilinear',
-                        align_corners=self.align_corners)
-        fns = self.loss_decode if isinstance(self.loss_decode, torch.nn.ModuleList) \
-            else [self.loss_decode]
-        losses = {f'decode.{fn.loss_name}': scale * fn(logits, labels, weight=weights,
-                                                       ignore_index=self.ignore_index)
-                  for fn in fns}
-        losses['decode.acc_seg'] = accuracy(logits, labels, ignore_index=self.ignore_index)
-        return losses
+        """The shared head's losses of ``logits`` against (B, H, W) ``labels``
+        (:func:`~mmseg_uda.models.losses.decode_losses`)."""
+        return decode_losses(self, logits, labels, weights, scale)
 
 
 def attention_config(head, attention, num_classes, classwise):

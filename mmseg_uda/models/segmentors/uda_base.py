@@ -1,5 +1,4 @@
 import torch
-from mmseg.models.losses import accuracy
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -8,7 +7,8 @@ from ...engine.hooks.finite_loss_hook import non_finite_losses
 from ..utils.checks import check_keys
 from ..utils.ema import EMA_RULES, EMATeacher, teacher_mode
 from ..utils.fda import fda_source_to_target
-from ..utils.global_batch import global_batch, iteration_seed, shared_seed, sum_global, world_size
+from ..losses.decode_losses import decode_losses
+from ..utils.global_batch import global_batch, iteration_seed, shared_seed
 from ..utils.precision import upcast
 
 _OWN_PREFIXES = ('student.', 'teacher.', 'imnet.')
@@ -138,36 +138,8 @@ class UDABaseSegmentor(BaseSegmentor):
         return self.decode_losses(output, labels, weights, scale)
 
     def decode_losses(self, logits, labels, weights=None, scale=1.0):
-        """The student decode head's losses of ``logits`` against (B, H, W) ``labels``.
-
-        Logits are resized to the labels; ``weights`` (B, H, W) weight each pixel (DACS: the mean
-        over all pixels of w · CE, ignored ones counting 0, also for a loss whose
-        ``avg_non_ignore`` averages unweighted CE over the labelled pixels, e.g. RCCR's source CE;
-        such a loss divides by the count of the global batch, so N processes train as one);
-        every loss is multiplied by ``scale``. Keys are ``decode.<loss name>`` and
-        ``decode.acc_seg``.
-        """
-        head = self.student.decode_head
-        logits = resize(logits, size=labels.shape[1:], mode='bilinear',
-                        align_corners=head.align_corners)
-        loss_fns = head.loss_decode if isinstance(head.loss_decode, torch.nn.ModuleList) \
-            else [head.loss_decode]
-
-        def divisor(fn):
-            if not getattr(fn, 'avg_non_ignore', False):
-                return {}
-            # the pixels of the global batch (all of them for a weighted loss, else the labelled
-            # ones) over W: DDP's average of the ranks' losses is the single-process mean
-            count = labels.numel() if weights is not None else \
-                (labels != head.ignore_index).sum()
-            total = sum_global(torch.as_tensor(count, dtype=torch.float32, device=labels.device))
-            return dict(avg_factor=total / world_size())
-        losses = {f'decode.{fn.loss_name}': scale * fn(logits, labels, weight=weights,
-                                                       ignore_index=head.ignore_index,
-                                                       **divisor(fn))
-                  for fn in loss_fns}
-        losses['decode.acc_seg'] = accuracy(logits, labels, ignore_index=head.ignore_index)
-        return losses
+        """The student decode head's losses (:func:`~mmseg_uda.models.losses.decode_losses`)."""
+        return decode_losses(self.student.decode_head, logits, labels, weights, scale)
 
     def denormalize(self, img):
         """Normalised images back to 0-255 (detached, float32) for debug images."""
