@@ -71,34 +71,69 @@ def test_bad_arguments(tmp_path):
 
 
 def test_end_to_end_and_cache(tmp_path):
-    """Warm start, AdaBN and a UDA method for 2 iterations; a second call reuses every run."""
+    """A warm start and a UDA method for 2 iterations (the real tools); a second call reuses every
+    run. (AdaBN's branch: the next test, with the tools stubbed.)"""
     data, work, out = tmp_path / 'camvid', tmp_path / 'work', tmp_path / 'out'
     fake_camvid(str(data))
-    cmd = [sys.executable, SCRIPT, '--data-root', str(data), '--methods', 'adabn', 'dacs',
+    cmd = [sys.executable, SCRIPT, '--data-root', str(data), '--methods', 'dacs',
            '--seeds', '3', '--max-iters', '2', '--work-dir', str(work), '--out-dir', str(out)]
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert first.returncode == 0, (first.stdout + first.stderr)[-5000:]
     results = json.loads((out / 'results' / 'camvid_day2dusk.json').read_text())
-    assert sorted(results) == ['adabn', 'dacs']  # the warm start ran but was not asked for
+    assert sorted(results) == ['dacs']  # the warm start ran but was not asked for
     dacs = results['dacs']['3']
     assert dacs['iters'] == 2 and dacs['config'] == 'configs/benchmarks/camvid/dacs.py'
-    assert dacs['warm_start'] == 'source_only_aug' and results['adabn']['3']['iters'] == 0
-    for r in (dacs, results['adabn']['3']):
-        assert 0 <= r['dusk_mIoU'] <= 100 and 0 <= r['day_mIoU'] <= 100
-        assert len(r['dusk_IoU']) == len(r['day_IoU']) == 11
-    # the warm start is shared: one source_only_aug run, used by both
-    assert len(os.listdir(work / 'source_only_aug')) == 1
+    assert dacs['warm_start'] == 'source_only_aug'
+    assert 0 <= dacs['dusk_mIoU'] <= 100 and 0 <= dacs['day_mIoU'] <= 100
+    assert len(dacs['dusk_IoU']) == len(dacs['day_IoU']) == 11
     warm = next((work / 'source_only_aug').iterdir())
     dacs_dir = next((work / 'dacs').iterdir())
     assert f"load_from = '{warm / 'iter_2.pth'}'" in (dacs_dir / 'config.py').read_text()
-    table = (out / 'RESULTS.md').read_text()
-    assert '| dacs | 1 | 2 |' in table and '| adabn | 1 | 0 |' in table
+    assert '| dacs | 1 | 2 |' in (out / 'RESULTS.md').read_text()
     # everything cached: no tool runs again, same results
     second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert second.returncode == 0, second.stderr[-3000:]
     assert json.loads((out / 'results' / 'camvid_day2dusk.json').read_text()) == results
     assert 'Iter(train)' not in open(dacs_dir / 'benchmark.log').read().split('Iter(train)')[-1]
+
+
+def test_adabn_shares_the_warm_start_and_trains_nothing(tmp_path, monkeypatch):
+    """``adabn`` re-estimates BN on the same seed's source_only_aug checkpoint, which a UDA method
+    of the same call also starts from (one run of it); each is scored on dusk and day. The tools
+    are stubbed: they write the files the driver reads and record their calls."""
+    bench = load_module()
+    data, work, out = tmp_path / 'camvid', tmp_path / 'work', tmp_path / 'out'
+    fake_camvid(str(data))
+    calls = []
+
+    def tool(name, *args, log):
+        calls.append((name, args))
+        if name == 'train':
+            cfg = bench.Config.fromfile(args[0])
+            open(osp.join(args[2], f'iter_{cfg.train_cfg.max_iters}.pth'), 'w').close()
+        elif name == 'adabn':
+            open(args[2], 'w').close()
+        else:
+            metrics = {'mIoU': 50.0, **{f'IoU.c{i}': 50.0 for i in range(11)}}
+            with open(args[args.index('--metrics-out') + 1], 'w') as f:
+                json.dump(metrics, f)
+    monkeypatch.setattr(bench, 'tool', tool)
+    monkeypatch.setattr(sys, 'argv', [SCRIPT, '--data-root', str(data), '--methods', 'adabn',
+                                      'dacs', '--seeds', '3', '--max-iters', '2', '--work-dir',
+                                      str(work), '--out-dir', str(out)])
+    bench.main()
+    trained = [args[0] for name, args in calls if name == 'train']
+    assert [osp.basename(osp.dirname(osp.dirname(p))) for p in trained] == ['source_only_aug',
+                                                                          'dacs']
+    (adabn, ) = [args for name, args in calls if name == 'adabn']
+    warm = next((work / 'source_only_aug').iterdir())
+    assert adabn[1] == str(warm / 'iter_2.pth') and adabn[2].endswith('adabn.pth')
+    assert sum(name == 'test' for name, _ in calls) == 6  # 3 runs x (dusk, day)
+    results = json.loads((out / 'results' / 'camvid_day2dusk.json').read_text())
+    assert sorted(results) == ['adabn', 'dacs'] and results['adabn']['3']['iters'] == 0
+    assert results['adabn']['3']['warm_start'] == 'source_only_aug'
+    assert '| adabn | 1 | 0 |' in (out / 'RESULTS.md').read_text()
 
 
 @pytest.mark.parametrize('prob', [0.0, 1.0])

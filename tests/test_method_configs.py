@@ -1,4 +1,5 @@
-"""Every training config builds and runs one CPU iteration (and a validation) at small size.
+"""Every training config builds and runs one CPU iteration (and a validation) at small size; of
+configs that differ in numbers only (:func:`structure`) one runs.
 
 The config's own pipelines, model wiring, optimiser and schedule are used; only what cannot run in a
 test is replaced: datasets become the generated toy shift (same transforms, crops 64x64, resizes to
@@ -37,10 +38,33 @@ def _runs_here(rel):
     return rel in REPRESENTATIVES or not any(fnmatch.fnmatch(rel, p) for p in REPRESENTED)
 
 
-CONFIGS = sorted(
-    osp.relpath(p, CONFIG_DIR) for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-    if not any(part in SKIP_DIRS for part in osp.relpath(p, CONFIG_DIR).split(osp.sep))
-    and _runs_here(osp.relpath(p, CONFIG_DIR)) and 'stages' not in Config.fromfile(p))
+def structure(node):
+    """A config with every number replaced by its type (switches, modes, types and keys kept):
+    configs of one structure differ in values only, which tests/test_published_configs.py pins,
+    and run the same code here."""
+    if isinstance(node, dict):
+        return {k: structure(v) for k, v in node.items() if k not in ('data_root', 'work_dir')}
+    if isinstance(node, (list, tuple)):
+        return [structure(v) for v in node]
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return type(node).__name__
+    return node
+
+
+def _configs():
+    """The training configs, one per structure (the first in sorted order)."""
+    runs = {}
+    for p in sorted(glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)):
+        rel = osp.relpath(p, CONFIG_DIR)
+        if any(part in SKIP_DIRS for part in rel.split(osp.sep)) or not _runs_here(rel):
+            continue
+        cfg = Config.fromfile(p).to_dict()
+        if 'stages' not in cfg:
+            runs.setdefault(repr(structure(cfg)), rel)
+    return sorted(runs.values())
+
+
+CONFIGS = _configs()
 CROP = (64, 64)  # a CLDA teacher scale of 0.5 still leaves MiT stage 1 an 8x8 map
 
 
