@@ -1,7 +1,6 @@
 """A run never loses a file and never silently does nothing: copied work dirs, resuming from a
 path, options that would change nothing, partial checkpoint writes, busy ports, slow CPU AMP."""
 import argparse
-import importlib.util
 import os
 import os.path as osp
 import shutil
@@ -17,6 +16,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 from test_bad_input import _save, fail, toy_runner
 from test_dacs import build_dacs, tiny_segmentor
+from test_submission import load_tool
 from test_tools import DEMO, run, tiny_options
 
 from mmseg_uda.compat import load_state_dict_checked
@@ -202,13 +202,6 @@ def test_dist_train_on_a_busy_port_says_so(tmp_path):
                               env={**os.environ, 'PORT': str(port), 'PYTHON': sys.executable})
     assert proc.returncode == 1
     assert f'dist_launch.sh: port {port} is in use' in proc.stderr and 'set PORT' in proc.stderr
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'_tool_{name}', osp.join(REPO, 'tools', name))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def as_torchrun_rank(monkeypatch):

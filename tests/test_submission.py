@@ -32,8 +32,10 @@ CITY_IMAGES = ['berlin/berlin_000000_000019_leftImg8bit.png',
 SIZES = [(21, 37), (30, 16)]
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('test_tool', osp.join(REPO, 'tools', 'test.py'))
+def load_tool(name='test.py'):
+    """A script of tools/ as a module (its ``main`` callable in-process)."""
+    path = osp.join(REPO, 'tools', name)
+    spec = importlib.util.spec_from_file_location(f'_tool_{name[:-3]}', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
