@@ -112,6 +112,32 @@ def test_masked_loss_is_lambda_times_mean_of_q_ce_against_the_teachers_labels(mo
     assert 'masked_img' in model.debug_output
 
 
+def test_masked_loss_gradient_reaches_the_student_only(monkeypatch):
+    """L_m's own backward pass (measured alone) reaches the student's backbone and head, and
+    nothing of the EMA teacher, whose pseudo-labels it learns."""
+    torch.manual_seed(0)
+    model = build_dacs(masked_consistency=NO_AUG, pseudo_threshold=0.01)
+    model.teacher.steps.fill_(5)
+    real_backward, grads = model.backward, {}
+
+    def spy(losses, optim_wrapper, prefix):
+        if prefix != 'masked':
+            return real_backward(losses, optim_wrapper, prefix)
+        optim_wrapper.zero_grad()
+        out = real_backward(losses, optim_wrapper, prefix)
+        grads.update(student={n: None if p.grad is None else p.grad.clone()
+                              for n, p in model.student.named_parameters()},
+                     teacher=[p.grad for p in model.teacher_model.parameters()])
+        return out
+    monkeypatch.setattr(model, 'backward', spy)
+    ow = CountingOptimWrapper(optimizer=torch.optim.SGD(model.student.parameters(), lr=0.1))
+    model.train_step(paired_batch(), ow)
+    for part in ('backbone.', 'decode_head.'):
+        assert any(g is not None and g.abs().sum() > 0 for n, g in grads['student'].items()
+                   if n.startswith(part)), part
+    assert all(g is None for g in grads['teacher'])
+
+
 def test_source_and_target_alternate_over_the_global_batch():
     """Even positions of the global batch are source images, odd ones target images, whichever
     rank holds them: rank 1 of 2 ranks with 2 images each holds positions 2 (source) and 3."""
